@@ -1,0 +1,37 @@
+"""Errors that map to the command-line exit codes of DESIGN.md."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_LEAKAGE = 3
+EXIT_VALIDATION_FAILED = 4
+EXIT_INTERRUPTED = 130
+
+
+class HpsearchError(Exception):
+    """Base class: an error the CLI reports as one clear message and an exit code."""
+
+    exit_code: int = 1
+
+
+class BadInputError(HpsearchError, ValueError):
+    """Bad config, data or search space: exit code 2, raised before any trial starts."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class LeakageError(HpsearchError):
+    """The leakage gate found an error-level finding: exit code 3."""
+
+    exit_code = EXIT_LEAKAGE
+
+
+class ValidationFailedError(HpsearchError):
+    """The best model failed threshold validation on the hold-out set: exit code 4."""
+
+    exit_code = EXIT_VALIDATION_FAILED
+
+
+class TrialError(HpsearchError):
+    """A trial failed (a fold raised); carries the fold index for the child run."""

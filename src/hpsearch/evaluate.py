@@ -1,0 +1,180 @@
+"""Cross-validate one pipeline configuration: seeded folds, several metrics, no Ray."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    TimeSeriesSplit,
+)
+from sklearn.pipeline import Pipeline
+
+from hpsearch.errors import TrialError
+from hpsearch.metrics import Metric, Task, compute_metric
+
+Splitter = KFold | StratifiedKFold | GroupKFold | StratifiedGroupKFold | TimeSeriesSplit
+
+
+@dataclass(frozen=True)
+class FoldScore:
+    """Scores of one fold: validation and training values of every metric."""
+
+    fold: int
+    validation: dict[str, float]
+    train: dict[str, float]
+    fit_time_s: float
+    n_train: int
+    n_validation: int
+
+
+@dataclass(frozen=True)
+class CVResult:
+    """All folds of one configuration. ``completed`` is False when stopped early."""
+
+    metrics: tuple[str, ...]
+    folds: tuple[FoldScore, ...]
+    n_folds: int
+    completed: bool = True
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def per_fold(self, metric: str) -> list[float]:
+        return [f.validation[metric] for f in self.folds]
+
+    def mean(self, metric: str) -> float:
+        return float(np.mean(self.per_fold(metric)))
+
+    def std(self, metric: str) -> float:
+        return float(np.std(self.per_fold(metric)))
+
+    def gap(self, metric: str) -> float:
+        """Mean train score minus mean validation score (overfitting indicator)."""
+        return float(np.mean([f.train[metric] - f.validation[metric] for f in self.folds]))
+
+    @property
+    def fit_time_s(self) -> float:
+        return float(sum(f.fit_time_s for f in self.folds))
+
+    def summary(self) -> dict[str, float]:
+        """Flat metric dict: ``cv_<m>_mean``, ``cv_<m>_std``, ``gap_<m>``, ``fit_time_s``."""
+        out: dict[str, float] = {}
+        for m in self.metrics:
+            out[f"cv_{m}_mean"] = self.mean(m)
+            out[f"cv_{m}_std"] = self.std(m)
+            out[f"gap_{m}"] = self.gap(m)
+        out["fit_time_s"] = self.fit_time_s
+        out["folds_completed"] = float(len(self.folds))
+        return out
+
+
+FoldCallback = Callable[[FoldScore], bool]
+"""Called after each fold; return True to stop the remaining folds (early stopping)."""
+
+
+def make_splitter(
+    *, task: Task, folds: int, seed: int, grouped: bool, by_time: bool
+) -> Splitter:
+    """The CV splitter that matches the data: time-series, grouped, stratified or plain."""
+    if by_time:
+        return TimeSeriesSplit(n_splits=folds)
+    if grouped:
+        if task == "classification":
+            return StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+        return GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    if task == "classification":
+        return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return KFold(n_splits=folds, shuffle=True, random_state=seed)
+
+
+def iter_folds(
+    *, splitter: Splitter, X: pd.DataFrame, y: pd.Series, groups: pd.Series | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (train, validation) positional indices."""
+    yield from splitter.split(X, y, groups)
+
+
+def score_model(
+    *,
+    model: Pipeline,
+    X: pd.DataFrame,
+    y: pd.Series,
+    metrics: Sequence[Metric],
+) -> dict[str, float]:
+    """Every metric of a fitted model on (X, y)."""
+    y_pred = np.asarray(model.predict(X))
+    y_proba = None
+    classes = None
+    if any(m.needs_proba for m in metrics) and hasattr(model, "predict_proba"):
+        y_proba = np.asarray(model.predict_proba(X))
+        classes = np.asarray(model.classes_)
+    y_true = np.asarray(y)
+    return {
+        m.name: compute_metric(
+            metric=m, y_true=y_true, y_pred=y_pred, y_proba=y_proba, classes=classes
+        )
+        for m in metrics
+    }
+
+
+def cross_validate_pipeline(
+    *,
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y: pd.Series,
+    groups: pd.Series | None,
+    splitter: Splitter,
+    metrics: Sequence[Metric],
+    on_fold: FoldCallback | None = None,
+) -> CVResult:
+    """Fit a fresh clone per fold; every transformer sees training-fold rows only.
+
+    A fold that raises (fit, predict or an undefined metric) raises ``TrialError``:
+    never a silent NaN score. A non-finite score raises too.
+    """
+    scores: list[FoldScore] = []
+    n_folds = splitter.get_n_splits(X, y, groups)
+    for fold, (train_idx, val_idx) in enumerate(
+        iter_folds(splitter=splitter, X=X, y=y, groups=groups)
+    ):
+        model = clone(pipeline)
+        X_train, y_train = X.iloc[train_idx], y.iloc[train_idx]
+        X_val, y_val = X.iloc[val_idx], y.iloc[val_idx]
+        try:
+            start = time.perf_counter()
+            model.fit(X_train, y_train)
+            fit_time = time.perf_counter() - start
+            validation = score_model(model=model, X=X_val, y=y_val, metrics=metrics)
+            train = score_model(model=model, X=X_train, y=y_train, metrics=metrics)
+        except Exception as exc:
+            raise TrialError(
+                f"fold {fold} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+            ) from exc
+        bad = [k for k, v in validation.items() if not np.isfinite(v)]
+        if bad:
+            raise TrialError(f"fold {fold} produced non-finite scores for {', '.join(bad)}")
+        score = FoldScore(
+            fold=fold,
+            validation=validation,
+            train=train,
+            fit_time_s=fit_time,
+            n_train=len(train_idx),
+            n_validation=len(val_idx),
+        )
+        scores.append(score)
+        if on_fold is not None and on_fold(score) and fold + 1 < n_folds:
+            return CVResult(
+                metrics=tuple(m.name for m in metrics),
+                folds=tuple(scores),
+                n_folds=n_folds,
+                completed=False,
+            )
+    return CVResult(metrics=tuple(m.name for m in metrics), folds=tuple(scores), n_folds=n_folds)
