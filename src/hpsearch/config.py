@@ -130,8 +130,7 @@ class SweepConfig(_Section):
             for metric in names:
                 if metric not in valid:
                     raise ValueError(
-                        f"{where}: unknown {self.task} metric {metric!r}; "
-                        f"valid: {', '.join(valid)}"
+                        f"{where}: unknown {self.task} metric {metric!r}; valid: {', '.join(valid)}"
                     )
         return self
 

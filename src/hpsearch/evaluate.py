@@ -6,6 +6,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from hpsearch.errors import TrialError
 from hpsearch.metrics import Metric, Task, compute_metric
 
-Splitter = KFold | StratifiedKFold | GroupKFold | StratifiedGroupKFold | TimeSeriesSplit
+Splitter: TypeAlias = KFold | StratifiedKFold | GroupKFold | StratifiedGroupKFold | TimeSeriesSplit
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,7 @@ FoldCallback = Callable[[FoldScore], bool]
 """Called after each fold; return True to stop the remaining folds (early stopping)."""
 
 
-def make_splitter(
-    *, task: Task, folds: int, seed: int, grouped: bool, by_time: bool
-) -> Splitter:
+def make_splitter(*, task: Task, folds: int, seed: int, grouped: bool, by_time: bool) -> Splitter:
     """The CV splitter that matches the data: time-series, grouped, stratified or plain."""
     if by_time:
         return TimeSeriesSplit(n_splits=folds)

@@ -84,9 +84,7 @@ def build_preprocessor(column_types: ColumnTypes) -> ColumnTransformer:
     Both branches are always present (a branch with no columns is skipped at fit time), so the
     same parameter paths, e.g. ``preprocess__num__scale__with_mean``, are valid for any data.
     """
-    numeric = Pipeline(
-        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-    )
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categorical = Pipeline(
         [
             ("to_str", FunctionTransformer(to_category_strings, feature_names_out="one-to-one")),
@@ -150,15 +148,19 @@ def check_param_paths(*, paths: Iterable[str], valid: Iterable[str], source: str
         )
 
 
-def _make_model(*, space: SearchSpace) -> BaseEstimator:
-    cls = import_estimator(path=space.estimator, source=space.source)
+def _instantiate(value: Any, *, source: str) -> Any:
+    """Turn ``{class: import.path, arg: ...}`` (recursively) into an estimator instance."""
+    if not (isinstance(value, Mapping) and "class" in value):
+        return value
+    cls = import_estimator(path=str(value["class"]), source=source)
+    kwargs = {k: _instantiate(v, source=source) for k, v in value.items() if k != "class"}
     try:
-        return cls(**space.fixed)
+        return cls(**kwargs)
     except TypeError as exc:
         valid = sorted(cls().get_params(deep=False)) if _no_arg_ok(cls) else []
         raise BadInputError(
-            f"search space {space.source}: `fixed` {dict(space.fixed)!r} is not accepted by "
-            f"{space.estimator} ({exc}). Valid parameters are: {valid}. "
+            f"search space {source}: arguments {sorted(kwargs)} are not accepted by "
+            f"{value['class']} ({exc}). Valid parameters are: {valid}. "
             "Fix: correct the names under `fixed:` (plain estimator arguments, no model__ prefix)."
         ) from None
 
@@ -171,6 +173,21 @@ def _no_arg_ok(cls: type[BaseEstimator]) -> bool:
     return True
 
 
+def _seed(
+    *, model: BaseEstimator, space: SearchSpace, params: Mapping[str, Any], seed: int
+) -> None:
+    """Seed every ``random_state`` of the model (nested ones too) that is unset and not tuned."""
+    updates = {
+        key: seed
+        for key, value in model.get_params(deep=True).items()
+        if (key == "random_state" or key.endswith("__random_state"))
+        and value is None
+        and key not in space.fixed
+        and f"model__{key}" not in params
+    }
+    model.set_params(**updates)
+
+
 def build_pipeline(
     *,
     space: SearchSpace,
@@ -181,25 +198,23 @@ def build_pipeline(
 ) -> Pipeline:
     """``preprocess`` + ``model`` for one configuration of ``space``.
 
-    The model gets ``random_state=seed`` unless the space sets it, and its ``n_jobs`` (if it has
-    one) is capped at ``n_jobs``, the CPUs the trial reserved: unset/``None``/negative values
-    become ``n_jobs``; explicit values above it are lowered.
+    ``fixed`` values of the form ``{class: import.path, ...}`` become fresh estimator instances
+    (e.g. the SVC inside ``CalibratedClassifierCV``). Every unset ``random_state`` of the model,
+    nested ones included, gets ``seed`` unless the space fixes or tunes it; ``n_jobs`` (if it has
+    one) is capped at ``n_jobs``, the CPUs the trial reserved: negative values and values above
+    it become ``n_jobs``. ``None`` is left alone: it means one job, or whatever an enclosing
+    ``joblib.parallel_config(n_jobs=...)`` says (some estimators, e.g. LogisticRegression since
+    scikit-learn 1.8, warn when ``n_jobs`` is set at all).
     """
-    model = _make_model(space=space)
+    model = _instantiate({"class": space.estimator, **space.fixed}, source=space.source)
     pipeline = Pipeline([("preprocess", build_preprocessor(column_types)), ("model", model)])
     check_param_paths(paths=params, valid=pipeline.get_params(deep=True), source=space.source)
-    own = model.get_params(deep=False)
-    if (
-        seed is not None
-        and "random_state" in own
-        and "random_state" not in space.fixed
-        and "model__random_state" not in params
-    ):
-        model.set_params(random_state=seed)
+    if seed is not None:
+        _seed(model=model, space=space, params=params, seed=seed)
     pipeline.set_params(**params)
-    if "n_jobs" in own:
+    if "n_jobs" in model.get_params(deep=False):
         limit = max(1, int(n_jobs))
         current = model.get_params(deep=False)["n_jobs"]
-        if current is None or current < 1 or current > limit:
+        if current is not None and (current < 1 or current > limit):
             model.set_params(n_jobs=limit)
     return pipeline

@@ -116,7 +116,13 @@ def _describe(dist: BaseDistribution) -> dict[str, Any]:
         return {"type": "categorical", "choices": list(dist.choices)}
     if isinstance(dist, IntDistribution | FloatDistribution):
         kind = "int" if isinstance(dist, IntDistribution) else "float"
-        return {"type": kind, "low": dist.low, "high": dist.high, "step": dist.step, "log": dist.log}
+        return {
+            "type": kind,
+            "low": dist.low,
+            "high": dist.high,
+            "step": dist.step,
+            "log": dist.log,
+        }
     return {"type": type(dist).__name__}
 
 
@@ -419,7 +425,11 @@ class ConditionalSpace:
 
 
 def split_config(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """``{"family": "rf", "rf:model__max_depth": 5, ...}`` -> ``("rf", {"model__max_depth": 5})``."""
+    """Inverse of ``join_config``: the family and its params from a flat sampled config.
+
+    ``{"family": "rf", "rf:model__max_depth": 5}`` -> ``("rf", {"model__max_depth": 5})``; keys of
+    other families and non-parameter keys are ignored.
+    """
     if FAMILY_KEY not in config:
         raise KeyError(f"sampled config has no {FAMILY_KEY!r} key: {sorted(config)}")
     family = str(config[FAMILY_KEY])

@@ -1,0 +1,154 @@
+"""Command line: argument parsing, logging set-up, exit codes. No logic lives here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hpsearch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAKAGE, HpsearchError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Honest, distributed hyperparameter search for scikit-learn pipelines.",
+    pretty_exceptions_enable=False,
+)
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("ray", "mlflow", "alembic", "optuna", "urllib3", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
+    if not verbose:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        os.environ.setdefault("RAY_LOG_TO_STDERR", "0")
+
+
+def _console() -> Console:
+    return Console(stderr=False, soft_wrap=True)
+
+
+def _fail(error: HpsearchError) -> typer.Exit:
+    Console(stderr=True, soft_wrap=True).print(
+        f"[red]error:[/] {error}", markup=False, highlight=False
+    )
+    return typer.Exit(code=error.exit_code)
+
+
+@app.command()
+def check(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.")],
+    verbose: Verbose = False,
+) -> None:
+    """Preflight a sweep without searching: data, hold-out split, leakage gate, spaces."""
+    _setup_logging(verbose)
+    from hpsearch.config import load_sweep
+    from hpsearch.preflight import run_preflight
+    from hpsearch.summary import print_preflight
+
+    try:
+        config = load_sweep(sweep_file)
+        pre = run_preflight(config)
+    except HpsearchError as exc:
+        raise _fail(exc) from None
+    print_preflight(_console(), pre)
+    if not pre.leakage.passed:
+        raise typer.Exit(code=EXIT_LEAKAGE)
+
+
+@app.command()
+def run(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.")],
+    trials: Annotated[int | None, typer.Option(help="Override search.trials.")] = None,
+    storage: Annotated[Path, typer.Option(help="Folder holding one directory per sweep.")] = Path(
+        "sweeps"
+    ),
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow tracking URI (default: sqlite:///mlflow.db here).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show the live progress line.")] = True,
+    verbose: Verbose = False,
+) -> None:
+    """Run a sweep: search, refit the best, validate on hold-out, register if it passes."""
+    _setup_logging(verbose)
+    from hpsearch.config import load_sweep, with_overrides
+    from hpsearch.summary import print_result
+    from hpsearch.sweep import run_sweep
+
+    try:
+        config = with_overrides(load_sweep(sweep_file), trials=trials, tracking_uri=tracking_uri)
+        result = run_sweep(
+            config=config, storage=storage, sweep_file=sweep_file, show_progress=progress
+        )
+    except HpsearchError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    print_result(_console(), result)
+    raise typer.Exit(code=result.exit_code)
+
+
+@app.command()
+def validate(
+    model_uri: Annotated[
+        str, typer.Option(help="models:/NAME@candidate, models:/NAME/3, runs:/...")
+    ],
+    test_data: Annotated[str, typer.Option(help="Labelled .csv or .parquet file.")],
+    target: Annotated[str, typer.Option(help="Target column.")] = "target",
+    threshold: Annotated[
+        list[str] | None, typer.Option(help="METRIC=VALUE; default: the sweep's thresholds.")
+    ] = None,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Score a registered model on labelled data against thresholds (exit 4 on failure)."""
+    _setup_logging(verbose)
+    from hpsearch.summary import print_validation
+    from hpsearch.tracking import resolve_tracking_uri
+    from hpsearch.validate import parse_thresholds, validate_model
+
+    try:
+        source = (
+            str(Path(test_data).resolve()) if not test_data.startswith("sklearn:") else test_data
+        )
+        report = validate_model(
+            model_uri=model_uri,
+            test_data=source,
+            target=target,
+            thresholds=parse_thresholds(threshold or []),
+            tracking_uri=resolve_tracking_uri(tracking_uri),
+        )
+    except HpsearchError as exc:
+        raise _fail(exc) from None
+    print_validation(_console(), report)
+    raise typer.Exit(code=0 if report.passed else 4)
+
+
+def main() -> None:
+    """Console-script entry point; bad input never shows a traceback."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    try:
+        app()
+    except HpsearchError as exc:  # pragma: no cover - commands catch their own
+        Console(stderr=True).print(f"error: {exc}", markup=False)
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":
+    main()

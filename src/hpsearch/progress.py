@@ -1,0 +1,81 @@
+"""A live one-line progress display instead of Ray Tune's verbose tables."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Counts of one sweep at one moment."""
+
+    total: int
+    completed: int
+    pruned: int
+    failed: int
+    running: int
+    best: float | None
+    metric: str
+    elapsed_s: float
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.pruned + self.failed
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.done == 0 or self.done >= self.total:
+            return None
+        return self.elapsed_s / self.done * (self.total - self.done)
+
+    def render(self) -> str:
+        best = "-" if self.best is None else f"{self.best:.4f}"
+        eta = "-" if self.eta_s is None else _duration(self.eta_s)
+        return (
+            f"trials {self.done}/{self.total} done ({self.completed} ok, {self.pruned} pruned, "
+            f"{self.failed} failed), {self.running} running | best {self.metric} {best} | "
+            f"elapsed {_duration(self.elapsed_s)} | ETA {eta}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class ProgressLine:
+    """Live line on a terminal; a plain line at most every ``interval_s`` otherwise."""
+
+    def __init__(self, *, interval_s: float = 10.0, enabled: bool = True) -> None:
+        self._interval_s = interval_s
+        self._enabled = enabled
+        self._console = Console(stderr=True)
+        self._live: Live | None = None
+        self._last_print = 0.0
+        self._last: Progress | None = None
+
+    def update(self, progress: Progress) -> None:
+        if not self._enabled:
+            return
+        self._last = progress
+        if self._console.is_terminal:
+            if self._live is None:
+                self._live = Live(Text(progress.render()), console=self._console, transient=False)
+                self._live.start()
+            self._live.update(Text(progress.render()))
+            return
+        now = time.monotonic()
+        if now - self._last_print >= self._interval_s or progress.done >= progress.total:
+            self._last_print = now
+            print(progress.render(), file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None

@@ -1,0 +1,107 @@
+"""``TrialRecord``: one finished trial, as the driver saw it. Saved and logged once."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hpsearch.spaces import split_config
+from hpsearch.trainable import STATUS_COMPLETED, STATUS_FAILED, STATUS_PRUNED
+
+_RESULT_METRIC_PREFIXES = ("cv_", "gap_")
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A finished trial: completed every fold, pruned early, or failed."""
+
+    trial_id: str
+    number: int
+    family: str
+    params: dict[str, Any]
+    config: dict[str, Any]
+    status: str
+    objective: float | None
+    metrics: dict[str, float]
+    fold_scores: dict[str, list[float]]
+    folds_completed: int
+    node_id: str
+    started: float
+    ended: float
+    data_fingerprint: str = ""
+    max_threads: int = 0
+    error: str = ""
+    traceback: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TrialRecord:
+        return cls(**dict(data))
+
+    @property
+    def selectable(self) -> bool:
+        """Only trials that completed every fold may be selected."""
+        return self.status == STATUS_COMPLETED and self.objective is not None
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def record_from_result(
+    *,
+    trial_id: str,
+    number: int,
+    config: Mapping[str, Any],
+    result: Mapping[str, Any] | None,
+    n_folds: int,
+    started: float,
+    ended: float,
+    error: str = "",
+) -> TrialRecord:
+    """Build the record from Tune's last result; decides completed / pruned / failed."""
+    result = dict(result or {})
+    family, params = split_config(config)
+    folds_completed = int(result.get("folds_completed", 0) or 0)
+    raw_status = result.get("hpsearch_status")
+    if error or raw_status == STATUS_FAILED or not result:
+        status = STATUS_FAILED
+    elif raw_status == STATUS_COMPLETED and folds_completed >= n_folds:
+        status = STATUS_COMPLETED
+    else:
+        status = STATUS_PRUNED
+    metrics = {
+        k: v
+        for k, v in ((k, _finite(v)) for k, v in result.items())
+        if v is not None and (k.startswith(_RESULT_METRIC_PREFIXES) or k == "fit_time_s")
+    }
+    folds = json.loads(result["fold_scores"]) if "fold_scores" in result else {}
+    return TrialRecord(
+        trial_id=trial_id,
+        number=number,
+        family=family,
+        params=params,
+        config={k: v for k, v in config.items()},
+        status=status,
+        objective=_finite(result.get("objective")) if status != STATUS_FAILED else None,
+        metrics=metrics,
+        fold_scores=folds.get("validation", {}),
+        folds_completed=folds_completed,
+        node_id=str(result.get("node_id", "")),
+        started=started,
+        ended=ended,
+        data_fingerprint=str(result.get("data_fingerprint", "")),
+        max_threads=int(result.get("max_threads", 0) or 0),
+        error=error or str(result.get("error", "")),
+        traceback=str(result.get("traceback", "")),
+    )

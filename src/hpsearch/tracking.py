@@ -1,0 +1,208 @@
+"""MLflow: one parent run per sweep, one child run per trial, written from the driver.
+
+Child runs carry ``mlflow.parentRunId`` and ``hpsearch.trial_id``; before a child is
+created the parent's existing children are consulted, so a resumed sweep never
+duplicates one. Everything a trial logs goes in one ``log_batch`` call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.tracking import MlflowClient
+
+from hpsearch.records import TrialRecord
+from hpsearch.trainable import STATUS_FAILED
+
+TAG_PARENT = "mlflow.parentRunId"
+TAG_RUN_NAME = "mlflow.runName"
+TAG_TRIAL_ID = "hpsearch.trial_id"
+TAG_SWEEP_DIR = "hpsearch.sweep_dir"
+MAX_PARAM_LEN = 6000
+MAX_TAG_LEN = 7900
+
+
+def default_tracking_uri(cwd: Path | None = None) -> str:
+    """MLflow 3's own default: a SQLite file in the working directory, made absolute."""
+    return f"sqlite:///{((cwd or Path.cwd()) / 'mlflow.db').resolve()}"
+
+
+def resolve_tracking_uri(uri: str | None, *, base: Path | None = None) -> str:
+    """An absolute URI: trials chdir, so a relative SQLite path would break."""
+    if not uri:
+        return default_tracking_uri(base)
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        relative = uri.removeprefix("sqlite:///")
+        return f"sqlite:///{((base or Path.cwd()) / relative).resolve()}"
+    if "://" not in uri:
+        return (base or Path.cwd()).joinpath(uri).resolve().as_uri()
+    return uri
+
+
+def _artifact_root(uri: str) -> str | None:
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
+    return None
+
+
+class SweepTracker:
+    """Writes one sweep's runs. Holds only plain data when pickled."""
+
+    def __init__(self, *, tracking_uri: str, experiment: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.experiment = experiment
+        self._client: MlflowClient | None = None
+        self._experiment_id: str | None = None
+        self._children: dict[str, str] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"tracking_uri": self.tracking_uri, "experiment": self.experiment}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    @property
+    def client(self) -> MlflowClient:
+        if self._client is None:
+            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+    @property
+    def experiment_id(self) -> str:
+        if self._experiment_id is None:
+            found = self.client.get_experiment_by_name(self.experiment)
+            if found is None:
+                self._experiment_id = self.client.create_experiment(
+                    self.experiment, artifact_location=_artifact_root(self.tracking_uri)
+                )
+            else:
+                self._experiment_id = found.experiment_id
+        return self._experiment_id
+
+    def start_parent(
+        self, *, run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> str:
+        run = self.client.create_run(
+            self.experiment_id, run_name=run_name, tags=dict(tags), start_time=_now_ms()
+        )
+        run_id: str = run.info.run_id
+        self.client.log_batch(
+            run_id, params=[Param(k, _clip(str(v), MAX_PARAM_LEN)) for k, v in params.items()]
+        )
+        return run_id
+
+    def reopen_parent(self, run_id: str) -> None:
+        """Mark a resumed parent RUNNING again (it ends FINISHED or KILLED later)."""
+        self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
+
+    def log_metrics(self, run_id: str, values: Mapping[str, float]) -> None:
+        ts = _now_ms()
+        self.client.log_batch(
+            run_id, metrics=[Metric(k, float(v), ts, 0) for k, v in values.items()]
+        )
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        self.client.log_batch(
+            run_id, tags=[RunTag(k, _clip(v, MAX_TAG_LEN)) for k, v in tags.items()]
+        )
+
+    def log_artifact(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
+        if path.is_dir():
+            self.client.log_artifacts(run_id, str(path), artifact_path)
+        elif path.exists():
+            self.client.log_artifact(run_id, str(path), artifact_path)
+
+    def finish(self, run_id: str, *, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status, end_time=_now_ms())
+
+    def children(self, parent_run_id: str) -> dict[str, str]:
+        """Existing child runs of a parent: ``{trial_id: run_id}``."""
+        if self._children is None:
+            found: dict[str, str] = {}
+            token = None
+            while True:
+                page = self.client.search_runs(
+                    [self.experiment_id],
+                    filter_string=f"tags.`{TAG_PARENT}` = '{parent_run_id}'",
+                    max_results=1000,
+                    page_token=token,
+                )
+                for run in page:
+                    trial_id = run.data.tags.get(TAG_TRIAL_ID)
+                    if trial_id:
+                        found[trial_id] = run.info.run_id
+                token = page.token
+                if not token:
+                    break
+            self._children = found
+        return self._children
+
+    def log_trial(self, *, parent_run_id: str, record: TrialRecord) -> str:
+        """Create (once) the finished child run of a trial, in three store calls."""
+        existing = self.children(parent_run_id)
+        if record.trial_id in existing:
+            return existing[record.trial_id]
+        tags = {
+            TAG_PARENT: parent_run_id,
+            TAG_TRIAL_ID: record.trial_id,
+            "hpsearch.family": record.family,
+            "hpsearch.node_id": record.node_id,
+            "hpsearch.status": record.status,
+            "hpsearch.trial_number": str(record.number),
+        }
+        start_ms = int(record.started * 1000)
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"trial-{record.number:04d}-{record.family}",
+            tags=tags,
+            start_time=start_ms,
+        )
+        run_id: str = run.info.run_id
+        existing[record.trial_id] = run_id
+        end_ms = int(record.ended * 1000)
+        metrics = [Metric(k, v, end_ms, 0) for k, v in record.metrics.items()]
+        for name, values in record.fold_scores.items():
+            metrics.extend(
+                Metric(f"fold_{name}", float(v), end_ms, i) for i, v in enumerate(values)
+            )
+        params = [Param("family", record.family)]
+        params.extend(
+            Param(k, _clip(repr_param(v), MAX_PARAM_LEN)) for k, v in record.params.items()
+        )
+        extra_tags = []
+        if record.error:
+            extra_tags.append(RunTag("hpsearch.error", _clip(record.error, MAX_TAG_LEN)))
+            extra_tags.append(RunTag("hpsearch.traceback", _clip(record.traceback, MAX_TAG_LEN)))
+        self.client.log_batch(run_id, metrics=metrics, params=params, tags=extra_tags)
+        status = "FAILED" if record.status == STATUS_FAILED else "FINISHED"
+        self.client.set_terminated(run_id, status=status, end_time=end_ms)
+        return run_id
+
+    def close_running_children(self, parent_run_id: str) -> int:
+        """Mark any child left RUNNING (a killed driver) as KILLED; return how many."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=(
+                f"tags.`{TAG_PARENT}` = '{parent_run_id}' and attributes.status = 'RUNNING'"
+            ),
+            max_results=1000,
+        )
+        for run in runs:
+            self.client.set_terminated(run.info.run_id, status="KILLED")
+        return len(runs)
+
+
+def repr_param(value: Any) -> str:
+    return "None" if value is None else str(value)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
