@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +24,14 @@ app = typer.Typer(
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")]
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, *, with_ray: bool = False) -> None:
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*experimental feature.*")
+    if with_ray:
+        from hpsearch.search import quiet_ray_env
+
+        quiet_ray_env()
+        import ray  # noqa: F401  (ray sets its own logger levels on import; override below)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -83,7 +91,7 @@ def run(
     verbose: Verbose = False,
 ) -> None:
     """Run a sweep: search, refit the best, validate on hold-out, register if it passes."""
-    _setup_logging(verbose)
+    _setup_logging(verbose, with_ray=True)
     from hpsearch.config import load_sweep, with_overrides
     from hpsearch.summary import print_result
     from hpsearch.sweep import run_sweep

@@ -177,7 +177,6 @@ def _check_columns(*, frame: pd.DataFrame, config: SweepConfig) -> None:
         "data.group_column": [data.group_column] if data.group_column else [],
         "data.time_column": [data.time_column] if data.time_column else [],
         "data.drop_columns": list(data.drop_columns),
-        "leakage.deny_columns": list(config.leakage.deny_columns),
     }
     absent = [f"{role}={c!r}" for role, cols in roles.items() for c in cols if c not in frame]
     if absent:
@@ -186,7 +185,7 @@ def _check_columns(*, frame: pd.DataFrame, config: SweepConfig) -> None:
             f"{available}. Fix: correct or remove those names."
         )
     for role, cols in roles.items():
-        if data.target in cols and role != "leakage.deny_columns":
+        if data.target in cols:
             raise BadInputError(
                 f"the target column {data.target!r} is also named in {role}. "
                 f"Fix: remove it from {role}."

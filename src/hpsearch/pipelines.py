@@ -73,7 +73,8 @@ def to_category_strings(X: Any) -> np.ndarray:
     """
     frame = pd.DataFrame(X)
     missing = frame.isna().to_numpy()
-    values = frame.astype(object).astype(str).to_numpy(dtype=object)
+    # copy=True: data from Ray's object store is read-only (zero-copy numpy buffers)
+    values = frame.astype(object).astype(str).to_numpy(dtype=object, copy=True)
     values[missing] = np.nan
     return values
 

@@ -182,7 +182,6 @@ def run_search(
             search_alg=limited,
             scheduler=scheduler,
             num_samples=remaining,
-            max_concurrent_trials=concurrency,
             reuse_actors=True,
             time_budget_s=config.search.time_budget_s,
         ),

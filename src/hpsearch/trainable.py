@@ -138,6 +138,7 @@ def evaluate_config(
                 {
                     **base,
                     "hpsearch_status": STATUS_FAILED,
+                    "objective": float("nan"),
                     "folds_completed": len(scores),
                     "error": f"{type(exc).__name__}: {message}",
                     "traceback": traceback.format_exc()[-8000:],

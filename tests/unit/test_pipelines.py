@@ -275,3 +275,24 @@ def test_fitted_pipeline_pickles() -> None:
     pipeline.fit(frame, y)
     clone = pickle.loads(pickle.dumps(pipeline))
     assert np.array_equal(clone.predict(frame), pipeline.predict(frame))
+
+
+def test_object_columns_behind_read_only_buffers_are_not_written() -> None:
+    """pandas copy-on-write hands out read-only arrays (as does Ray's object store)."""
+    frame = pd.DataFrame({"a": np.array(["x", None, "y"], dtype=object)})
+    assert not frame.astype(object).astype(str).to_numpy(dtype=object).flags.writeable
+    values = to_category_strings(frame)
+    assert values[0, 0] == "x" and values[1, 0] != values[1, 0]  # NaN for missing
+    X = pd.DataFrame(
+        {
+            "num": np.arange(40, dtype=float),
+            "cat": np.array(["p", None, "q", "r"] * 10, dtype=object),
+        }
+    )
+    y = pd.Series([0, 1] * 20)
+    space = load_space(entry="logistic_regression", task="classification")
+    pipeline = build_pipeline(
+        space=space, params={}, column_types=infer_column_types(X), n_jobs=1, seed=0
+    )
+    pipeline.fit(X, y)
+    assert pipeline.predict(X).shape == (40,)
