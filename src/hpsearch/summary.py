@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 
 from rich.console import Console
@@ -68,11 +69,11 @@ def print_result(console: Console, result: SweepResult, *, top: int = 10) -> Non
     if sel is not None:
         board = sel.leaderboard
         table = Table(title=f"Leaderboard (top {top} of {len(board)})")
-        cols = [c for c in board.columns if c not in ("trial_id", "error")]
+        cols = [c for c in board.columns if c not in ("trial_id", "error", "folds")]
         for col in cols:
-            table.add_column(col, overflow="fold")
+            table.add_column(col, overflow="ellipsis", no_wrap=col == "params", max_width=60)
         for _, row in board.head(top).iterrows():
-            table.add_row(*[_fmt(row[c]) for c in cols])
+            table.add_row(*[_short(row[c]) if c == "params" else _fmt(row[c]) for c in cols])
         console.print(table)
         fam = Table(title="Best per family")
         for col in ("family", *[c for c in sel.best_per_family.columns if c.startswith("cv_")]):
@@ -111,6 +112,19 @@ def mlflow_ui_command(uri: str) -> str:
     if uri.startswith(("http://", "https://")):
         return f"open {uri}"
     return f"mlflow ui --backend-store-uri {shlex.quote(uri)}"
+
+
+def _short(params: object, limit: int = 60) -> str:
+    """``{"model__C": 0.1}`` -> ``C=0.1``, cut at ``limit`` characters."""
+    try:
+        decoded = json.loads(str(params))
+    except json.JSONDecodeError:
+        return str(params)[:limit]
+    text = ", ".join(
+        f"{k.removeprefix('model__')}={_fmt(v) if isinstance(v, float) else v}"
+        for k, v in decoded.items()
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _fmt(value: object) -> str:

@@ -55,9 +55,7 @@ def _cls_metrics(*names: str) -> list[Metric]:
 
 def _lr_pipeline(X: pd.DataFrame, **params: Any) -> Pipeline:
     space = load_space(entry="logistic_regression", task="classification")
-    return build_pipeline(
-        space=space, params=params, column_types=infer_column_types(X), seed=0
-    )
+    return build_pipeline(space=space, params=params, column_types=infer_column_types(X), seed=0)
 
 
 def _run(

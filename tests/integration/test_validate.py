@@ -1,0 +1,65 @@
+"""`hpsearch validate` against a model registered by a real sweep (CLI as a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+from helpers import sweep
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("local_ray")]
+
+
+def _validate(tmp_path: Path, tracking_uri: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    return subprocess.run(
+        [sys.executable, "-m", "hpsearch.cli", "validate", "--tracking-uri", tracking_uri, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_validate_registered_model(tmp_path: Path, tracking_uri: str) -> None:
+    result = sweep(
+        tmp_path,
+        tracking_uri,
+        cv={"folds": 3},
+        search={"spaces": ["logistic_regression"], "trials": 3},
+        thresholds={"accuracy": 0.85, "roc_auc": 0.9},
+        tracking={"registered_model": "bc-validate"},
+    )
+    assert result.exit_code == 0, result.message
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.sample(200, random_state=1).to_csv(tmp_path / "labelled.csv", index=False)
+    uri = "models:/bc-validate@candidate"
+
+    good = _validate(tmp_path, tracking_uri, "--model-uri", uri, "--test-data", "labelled.csv")
+    assert good.returncode == 0, good.stderr
+    assert "PASSED" in good.stdout and "roc_auc" in good.stdout and "0.9" in good.stdout
+
+    impossible = _validate(
+        tmp_path,
+        tracking_uri,
+        "--model-uri",
+        "models:/bc-validate/1",
+        "--test-data",
+        "labelled.csv",
+        "--threshold",
+        "accuracy=1.01",
+    )
+    assert impossible.returncode == 4, impossible.stderr
+    assert "FAILED" in impossible.stdout and "accuracy" in impossible.stdout
+
+    frame.drop(columns=["mean radius"]).assign(extra=1).to_csv(tmp_path / "bad.csv", index=False)
+    mismatch = _validate(tmp_path, tracking_uri, "--model-uri", uri, "--test-data", "bad.csv")
+    assert mismatch.returncode == 2
+    assert "mean radius" in mismatch.stderr and "extra" in mismatch.stderr
+    assert "Traceback" not in mismatch.stderr
