@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -9,19 +10,10 @@ from typing import Any
 from ray.tune import Callback, Stopper
 
 from hpsearch.progress import Progress, ProgressLine
-from hpsearch.records import TrialRecord, record_from_result
-from hpsearch.sweepdir import append_jsonl, read_jsonl
+from hpsearch.records import TrialRecord, load_records, record_from_result
+from hpsearch.sweepdir import append_jsonl
 from hpsearch.tracking import SweepTracker
 from hpsearch.trainable import STATUS_COMPLETED, STATUS_FAILED, STATUS_PRUNED
-
-
-def load_records(path: Path) -> list[TrialRecord]:
-    """Finished trials recorded in ``trials.jsonl`` (last record per trial id wins)."""
-    by_id: dict[str, TrialRecord] = {}
-    for row in read_jsonl(path):
-        record = TrialRecord.from_json(row)
-        by_id[record.trial_id] = record
-    return sorted(by_id.values(), key=lambda r: r.number)
 
 
 def _error_text(trial: Any) -> str:
@@ -45,7 +37,11 @@ class TrialRecorder(Callback):
         metric: str,
         mode: str,
         show_progress: bool = True,
+        interrupt: threading.Event | None = None,
+        excluded: frozenset[str] = frozenset(),
     ) -> None:
+        self.interrupt = interrupt
+        self.excluded = excluded
         self.records_path = records_path
         self.tracker = tracker
         self.parent_run_id = parent_run_id
@@ -57,7 +53,7 @@ class TrialRecorder(Callback):
         self._init_transient()
 
     def _init_transient(self) -> None:
-        previous = load_records(self.records_path)
+        previous = [r for r in load_records(self.records_path) if r.trial_id not in self.excluded]
         self._recorded = {r.trial_id for r in previous}
         self._counts = {STATUS_COMPLETED: 0, STATUS_PRUNED: 0, STATUS_FAILED: 0}
         self._best: float | None = None
@@ -73,7 +69,8 @@ class TrialRecorder(Callback):
     def __getstate__(self) -> dict[str, Any]:
         keep = ("records_path", "tracker", "parent_run_id", "n_folds", "total", "metric")
         state = {k: self.__dict__[k] for k in keep}
-        state.update(mode=self.mode, show_progress=self.show_progress)
+        state.update(mode=self.mode, show_progress=self.show_progress, excluded=self.excluded)
+        state["interrupt"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -126,6 +123,10 @@ class TrialRecorder(Callback):
         self._running.discard(trial_id)
         if trial_id in self._recorded:
             return
+        last = trial.last_result or {}
+        final = last.get("hpsearch_status") in (STATUS_COMPLETED, STATUS_FAILED)
+        if self.interrupt is not None and self.interrupt.is_set() and not final and not error:
+            return  # cut short by Ctrl-C / SIGTERM, not pruned: resume runs it again
         record = record_from_result(
             trial_id=trial_id,
             number=self._number(trial_id),
@@ -157,26 +158,50 @@ class FailureStopper(Stopper):
     """Stops the whole sweep when failures make a useful result impossible.
 
     Rule: stop when more than ``max_fraction`` of the budget has failed, or when the
-    first ``probe`` finished trials all failed (a broken space or data).
+    first ``probe`` finished trials all failed (a broken space or data). Also stops
+    everything once ``interrupt`` is set (Ctrl-C / SIGTERM).
     """
 
-    def __init__(self, *, budget: int, max_fraction: float, probe: int = 5) -> None:
+    def __init__(
+        self,
+        *,
+        budget: int,
+        max_fraction: float,
+        probe: int = 5,
+        interrupt: threading.Event | None = None,
+        failed: int = 0,
+        finished: int = 0,
+    ) -> None:
+        self.interrupt = interrupt
         self.budget = budget
         self.max_fraction = max_fraction
         self.probe = min(probe, budget)
-        self.failed = 0
-        self.finished = 0
+        self.failed = failed
+        self.finished = finished
+        self._seen: set[str] = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "interrupt": None}
 
     def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        # Tune may show the stopper the same final result more than once: count trial ids
         status = result.get("hpsearch_status")
-        if status == STATUS_FAILED:
-            self.failed += 1
+        if status in (STATUS_FAILED, STATUS_COMPLETED) and trial_id not in self._seen:
+            self._seen.add(trial_id)
             self.finished += 1
-        elif status == STATUS_COMPLETED:
-            self.finished += 1
+            self.failed += status == STATUS_FAILED
         return False
 
     def stop_all(self) -> bool:
+        return self.interrupted or self.too_many_failures
+
+    @property
+    def interrupted(self) -> bool:
+        return self.interrupt is not None and self.interrupt.is_set()
+
+    @property
+    def too_many_failures(self) -> bool:
         too_many = self.failed > self.max_fraction * self.budget
-        all_broken = self.finished >= self.probe and self.failed == self.finished
+        probing = self.max_fraction < 1.0  # 1.0 means: never stop for failures
+        all_broken = probing and self.finished >= self.probe and self.failed == self.finished
         return too_many or all_broken

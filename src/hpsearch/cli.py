@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hpsearch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAKAGE, HpsearchError
 
@@ -51,7 +52,7 @@ def _console() -> Console:
 
 def _fail(error: HpsearchError) -> typer.Exit:
     Console(stderr=True, soft_wrap=True).print(
-        f"[red]error:[/] {error}", markup=False, highlight=False
+        f"[red]error:[/] {escape(str(error))}", highlight=False
     )
     return typer.Exit(code=error.exit_code)
 
@@ -104,10 +105,55 @@ def run(
     except HpsearchError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted")
+        Console(stderr=True).print("interrupted before the search started; nothing to resume")
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
     print_result(_console(), result)
     raise typer.Exit(code=result.exit_code)
+
+
+@app.command()
+def resume(
+    sweep_dir: Annotated[Path, typer.Argument(help="A sweep directory (see `hpsearch ls`).")],
+    trials: Annotated[
+        int | None, typer.Option(help="New total budget; extends a finished sweep.")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run the configs of failed trials again.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show the live progress line.")] = True,
+    verbose: Verbose = False,
+) -> None:
+    """Resume an interrupted sweep (or extend a finished one) without repeating trials."""
+    _setup_logging(verbose, with_ray=True)
+    from hpsearch.resume import resume_sweep
+    from hpsearch.summary import print_result
+
+    try:
+        result = resume_sweep(
+            sweep_dir=sweep_dir, trials=trials, retry_failed=retry_failed, show_progress=progress
+        )
+    except HpsearchError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        Console(stderr=True).print(f"interrupted; resume again with: hpsearch resume {sweep_dir}")
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    print_result(_console(), result)
+    raise typer.Exit(code=result.exit_code)
+
+
+@app.command(name="ls")
+def list_command(
+    storage: Annotated[Path, typer.Option(help="Folder holding one directory per sweep.")] = Path(
+        "sweeps"
+    ),
+    verbose: Verbose = False,
+) -> None:
+    """List every sweep: status, trials done/total, best score, age, directory."""
+    _setup_logging(verbose)
+    from hpsearch.listing import list_sweeps
+    from hpsearch.summary import print_sweeps
+
+    print_sweeps(_console(), list_sweeps(storage), storage=storage)
 
 
 @app.command()

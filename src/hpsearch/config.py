@@ -165,6 +165,9 @@ def _format_validation_error(*, error: ValidationError, path: Path) -> str:
             )
         elif kind == "missing":
             lines.append(f"  - `{where}`: required key is missing. Fix: add it.")
+        elif not item["loc"]:  # a cross-field rule: its message names key and value
+            msg = item["msg"].removeprefix("Value error, ")
+            lines.append(f"  - {msg}.")
         else:
             msg = item["msg"].removeprefix("Value error, ")
             lines.append(f"  - `{where}`: {msg} (got {item['input']!r}).")
@@ -185,11 +188,12 @@ def parse_sweep(*, raw: Any, path: Path) -> SweepConfig:
 
 
 def _resolve(value: str, base: Path) -> str:
-    return str((base / value).resolve()) if not Path(value).is_absolute() else value
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
 
 
 def _looks_like_path(entry: str) -> bool:
-    return "/" in entry or entry.endswith((".yaml", ".yml"))
+    return "/" in entry or entry.startswith("~") or entry.endswith((".yaml", ".yml"))
 
 
 def load_sweep(path: str | Path) -> SweepConfig:

@@ -57,7 +57,7 @@ class ProgressLine:
         self._enabled = enabled
         self._console = Console(stderr=True)
         self._live: Live | None = None
-        self._last_print = 0.0
+        self._last_print = float("-inf")
         self._last: Progress | None = None
 
     def update(self, progress: Progress) -> None:

@@ -6,9 +6,11 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hpsearch.spaces import split_config
+from hpsearch.sweepdir import read_jsonl
 from hpsearch.trainable import STATUS_COMPLETED, STATUS_FAILED, STATUS_PRUNED
 
 _RESULT_METRIC_PREFIXES = ("cv_", "gap_")
@@ -105,3 +107,12 @@ def record_from_result(
         error=error or str(result.get("error", "")),
         traceback=str(result.get("traceback", "")),
     )
+
+
+def load_records(path: Path) -> list[TrialRecord]:
+    """Finished trials recorded in ``trials.jsonl`` (last record per trial id wins)."""
+    by_id: dict[str, TrialRecord] = {}
+    for row in read_jsonl(path):
+        record = TrialRecord.from_json(row)
+        by_id[record.trial_id] = record
+    return sorted(by_id.values(), key=lambda r: r.number)

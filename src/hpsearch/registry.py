@@ -33,7 +33,9 @@ def trusted_types(model: Pipeline) -> list[str]:
     allowed = ("hpsearch.", "numpy.", "sklearn.")
     unexpected = [t for t in untrusted if not t.startswith(allowed)]
     if unexpected:
-        raise ValueError(f"the pipeline contains types outside hpsearch/numpy/sklearn: {unexpected}")
+        raise ValueError(
+            f"the pipeline contains types outside hpsearch/numpy/sklearn: {unexpected}"
+        )
     return list(untrusted)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -11,8 +13,11 @@ from rich.table import Table
 from hpsearch.leakage import LeakageReport
 from hpsearch.preflight import Preflight
 from hpsearch.spaces import n_dimensions
-from hpsearch.sweep import SweepResult
-from hpsearch.validate import ValidationReport
+
+if TYPE_CHECKING:
+    from hpsearch.listing import SweepSummary
+    from hpsearch.sweep import SweepResult
+    from hpsearch.validate import ValidationReport
 
 
 def _leakage_lines(report: LeakageReport) -> list[str]:
@@ -106,6 +111,29 @@ def print_result(console: Console, result: SweepResult, *, top: int = 10) -> Non
     console.print(f"Sweep directory: {result.paths.root}")
     console.print(f"MLflow parent run: {result.parent_run_id}")
     console.print(f"Open the MLflow UI: {mlflow_ui_command(result.tracking_uri)}")
+
+
+def print_sweeps(console: Console, sweeps: list[SweepSummary], *, storage: Path) -> None:
+    """`hpsearch ls` output."""
+    if not sweeps:
+        console.print(f"no sweeps in {storage}")
+        return
+    table = Table(title=f"Sweeps in {storage}")
+    for col in ("name", "status", "trials", "best", "age", "directory"):
+        table.add_column(col, overflow="fold")
+    for s in sweeps:
+        best = "-" if s.best is None else f"{s.metric} {s.best:.4f}"
+        table.add_row(
+            s.name, s.status, f"{s.done}/{s.total}", best, _age(s.age_s), str(s.directory)
+        )
+    console.print(table)
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
 
 
 def mlflow_ui_command(uri: str) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shlex
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,12 +15,14 @@ import yaml
 
 from hpsearch import __version__
 from hpsearch.config import SweepConfig
-from hpsearch.errors import EXIT_LEAKAGE, EXIT_OK, EXIT_VALIDATION_FAILED
+from hpsearch.errors import EXIT_INTERRUPTED, EXIT_LEAKAGE, EXIT_OK, EXIT_VALIDATION_FAILED
+from hpsearch.interrupts import SweepInterrupted
 from hpsearch.leakage import raise_if_failed
 from hpsearch.lineage import environment, freeze_text, git_commit, key_versions, package_versions
 from hpsearch.outputs import SelectionOutcome, select_and_report
 from hpsearch.preflight import Preflight, run_preflight
-from hpsearch.search import SearchOutcome, init_ray, make_context, run_search
+from hpsearch.records import load_records
+from hpsearch.search import SearchOutcome, init_ray, make_context, optimisation_mode, run_search
 from hpsearch.sweepdir import (
     STATUS_COMPLETED,
     STATUS_FAILED,
@@ -28,6 +33,7 @@ from hpsearch.sweepdir import (
     SweepPaths,
     create_sweep_dir,
     update_state,
+    utc_now,
     write_json_atomic,
 )
 from hpsearch.tracking import TAG_SWEEP_DIR, SweepTracker, resolve_tracking_uri
@@ -115,7 +121,9 @@ def start_sweep(
         paths,
         name=config.name,
         status=STATUS_RUNNING,
-        created=paths.root.name,
+        created_at=utc_now().isoformat(),
+        primary_metric=config.primary_metric,
+        mode=optimisation_mode(config),
         hpsearch_version=__version__,
         sweep_file=str(sweep_file.resolve()) if sweep_file else None,
         tracking_uri=tracking_uri,
@@ -128,6 +136,8 @@ def start_sweep(
             "holdout": pre.data.holdout.fingerprint,
         },
         holdout_rows=pre.data.holdout.n_rows,
+        families=[s.family for s in pre.spaces],
+        excluded_trials=[],
     )
     for artifact in (paths.config, paths.leakage, paths.holdout_ids, paths.packages):
         tracker.log_artifact(parent, artifact, "lineage")
@@ -143,6 +153,7 @@ def execute_sweep(
     tracker: SweepTracker,
     parent: str,
     show_progress: bool = True,
+    excluded: frozenset[str] = frozenset(),
 ) -> SweepResult:
     """Leakage gate, search, selection, reports; updates sweep.json and the parent run."""
     uri = tracker.tracking_uri
@@ -155,7 +166,7 @@ def execute_sweep(
             return SweepResult(
                 paths, EXIT_LEAKAGE, STATUS_LEAKAGE, uri, parent, None, None, str(exc)
             )
-    update_state(paths, status=STATUS_RUNNING)
+    update_state(paths, status=STATUS_RUNNING, pid=os.getpid(), host=socket.gethostname())
     init_ray(address=config.ray.address, cpus_per_trial=max(1, int(config.ray.cpus_per_trial)))
     ctx = make_context(
         config=config,
@@ -171,30 +182,30 @@ def execute_sweep(
             tracker=tracker,
             parent_run_id=parent,
             show_progress=show_progress,
+            excluded=excluded,
         )
-    except KeyboardInterrupt:
-        update_state(paths, status=STATUS_INTERRUPTED)
+    except (SweepInterrupted, KeyboardInterrupt) as exc:
+        update_state(paths, status=STATUS_INTERRUPTED, pid=None)
         tracker.finish(parent, status="KILLED")
-        raise
-    finished = len(search.records)
-    update_state(paths, trials_finished=finished)
-    if search.stopped_for_failures or finished < config.search.trials:
-        failed = sum(r.status == "failed" for r in search.records)
+        done = sum(1 for r in load_records(paths.trials) if r.trial_id not in excluded)
         message = (
-            f"sweep stopped: {failed} of {finished} finished trials failed "
-            f"(limit: more than {config.search.max_failure_fraction:.0%} of "
-            f"{config.search.trials}). See the failed child runs' hpsearch.error tags."
-            if search.stopped_for_failures
-            else f"sweep ended after {finished} of {config.search.trials} trials "
-            "(time budget reached)"
+            f"{exc or 'interrupted'}: {done} of {config.search.trials} trials recorded. "
+            f"Resume with: hpsearch resume {shlex.quote(str(paths.root))}"
         )
-        if search.stopped_for_failures:
-            update_state(paths, status=STATUS_FAILED, message=message)
-            tracker.finish(parent, status="FAILED")
-            return SweepResult(
-                paths, EXIT_TOO_MANY_FAILURES, STATUS_FAILED, uri, parent, search, None, message
-            )
-        logger.info(message)
+        return SweepResult(
+            paths, EXIT_INTERRUPTED, STATUS_INTERRUPTED, uri, parent, None, None, message
+        )
+    finished = len(search.records)
+    update_state(paths, trials_finished=finished, pid=None, sampler_history=search.sampler_states)
+    message = _search_problem(config=config, search=search)
+    if message:
+        update_state(paths, status=STATUS_FAILED, message=message)
+        tracker.finish(parent, status="FAILED")
+        return SweepResult(
+            paths, EXIT_TOO_MANY_FAILURES, STATUS_FAILED, uri, parent, search, None, message
+        )
+    if finished < config.search.trials:
+        logger.warning("time budget reached after %d of %d trials", finished, config.search.trials)
     selection = select_and_report(
         config=config, paths=paths, pre=pre, tracker=tracker, parent=parent, search=search
     )
@@ -212,6 +223,25 @@ def execute_sweep(
     tracker.finish(parent, status="FINISHED")
     code = EXIT_OK if selection.verdict.passed else EXIT_VALIDATION_FAILED
     return SweepResult(paths, code, status, uri, parent, search, selection)
+
+
+def _search_problem(*, config: SweepConfig, search: SearchOutcome) -> str:
+    """Why selection cannot go ahead, or "" when it can."""
+    failed = sum(r.status == "failed" for r in search.records)
+    finished = len(search.records)
+    if search.stopped_for_failures:
+        return (
+            f"sweep stopped: {failed} of {finished} finished trials failed (rule: stop when more "
+            f"than {config.search.max_failure_fraction:.0%} of {config.search.trials} trials "
+            "fail, or the first 5 all fail). See the failed child runs' hpsearch.error tags; "
+            "fix the space or the data, or raise search.max_failure_fraction."
+        )
+    if not any(r.selectable for r in search.records):
+        return (
+            f"no trial completed every fold ({finished} finished, {failed} failed); nothing "
+            "to select. Fix: raise search.trials or search.time_budget_s."
+        )
+    return ""
 
 
 def run_sweep(

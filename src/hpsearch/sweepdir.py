@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -135,8 +136,12 @@ def update_state(paths: SweepPaths, **changes: Any) -> dict[str, Any]:
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
     """Append one JSON line and fsync: the durable record of a finished trial."""
     line = json.dumps(record, sort_keys=True, default=str) + "\n"
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(line)
+    with path.open("a+b") as fh:
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":  # a torn line from a killed writer: close it first
+                line = "\n" + line
+        fh.write(line.encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -151,3 +156,16 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
             except json.JSONDecodeError:
                 continue
+
+
+def pid_alive(pid: object, host: object) -> bool:
+    """True when ``pid`` on this host is a live process (another driver still running)."""
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.entities import Metric, Param, Run, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from hpsearch.records import TrialRecord
@@ -122,23 +122,11 @@ class SweepTracker:
     def children(self, parent_run_id: str) -> dict[str, str]:
         """Existing child runs of a parent: ``{trial_id: run_id}``."""
         if self._children is None:
-            found: dict[str, str] = {}
-            token = None
-            while True:
-                page = self.client.search_runs(
-                    [self.experiment_id],
-                    filter_string=f"tags.`{TAG_PARENT}` = '{parent_run_id}'",
-                    max_results=1000,
-                    page_token=token,
-                )
-                for run in page:
-                    trial_id = run.data.tags.get(TAG_TRIAL_ID)
-                    if trial_id:
-                        found[trial_id] = run.info.run_id
-                token = page.token
-                if not token:
-                    break
-            self._children = found
+            self._children = {
+                run.data.tags[TAG_TRIAL_ID]: run.info.run_id
+                for run in self._search_children(parent_run_id)
+                if run.data.tags.get(TAG_TRIAL_ID)
+            }
         return self._children
 
     def log_trial(self, *, parent_run_id: str, record: TrialRecord) -> str:
@@ -182,18 +170,42 @@ class SweepTracker:
         self.client.set_terminated(run_id, status=status, end_time=end_ms)
         return run_id
 
-    def close_running_children(self, parent_run_id: str) -> int:
-        """Mark any child left RUNNING (a killed driver) as KILLED; return how many."""
-        runs = self.client.search_runs(
-            [self.experiment_id],
-            filter_string=(
-                f"tags.`{TAG_PARENT}` = '{parent_run_id}' and attributes.status = 'RUNNING'"
-            ),
-            max_results=1000,
-        )
-        for run in runs:
-            self.client.set_terminated(run.info.run_id, status="KILLED")
-        return len(runs)
+    def reconcile(self, *, parent_run_id: str, records: list[TrialRecord]) -> tuple[int, int]:
+        """After a killed driver: one finished child run per recorded trial, none RUNNING.
+
+        A child left RUNNING was cut off between ``create_run`` and ``set_terminated``: it is
+        deleted and logged again from the record. A record without a child is logged.
+        Returns (deleted, logged).
+        """
+        deleted = 0
+        kept: dict[str, str] = {}
+        for run in self._search_children(parent_run_id):
+            trial_id = run.data.tags.get(TAG_TRIAL_ID, "")
+            if run.info.status == "RUNNING" or not trial_id or trial_id in kept:
+                self.client.delete_run(run.info.run_id)
+                deleted += 1
+            else:
+                kept[trial_id] = run.info.run_id
+        self._children = kept
+        missing = [r for r in records if r.trial_id not in kept]
+        for record in missing:
+            self.log_trial(parent_run_id=parent_run_id, record=record)
+        return deleted, len(missing)
+
+    def _search_children(self, parent_run_id: str) -> list[Run]:
+        found: list[Run] = []
+        token = None
+        while True:
+            page = self.client.search_runs(
+                [self.experiment_id],
+                filter_string=f"tags.`{TAG_PARENT}` = '{parent_run_id}'",
+                max_results=1000,
+                page_token=token,
+            )
+            found.extend(page)
+            token = page.token
+            if not token:
+                return found
 
 
 def repr_param(value: Any) -> str:

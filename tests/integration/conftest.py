@@ -1,4 +1,4 @@
-"""Integration fixtures: one real local Ray for the session, a fresh SQLite MLflow store per test."""
+"""Integration fixtures: one real local Ray per session, a fresh SQLite MLflow store per test."""
 
 from __future__ import annotations
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import all_runs, child_runs, sweep
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from factories import mixed_classification_frame, regression_frame
-from helpers import all_runs, child_runs, sweep
-from hpsearch.data import fingerprint, prepare_data
 from hpsearch.config import load_sweep
+from hpsearch.data import fingerprint, prepare_data
 from hpsearch.metrics import metrics_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("local_ray")]

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sklearn.datasets import load_breast_cancer
-
 from helpers import sweep
+from sklearn.datasets import load_breast_cancer
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("local_ray")]
 

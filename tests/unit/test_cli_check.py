@@ -396,10 +396,6 @@ def test_subprocess_leakage_exits_3(processes: dict[str, Proc]) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cli.py _fail: markup=False prints the rich tags '[red]error:[/]' literally",
-)
 def test_error_line_has_no_literal_markup(processes: dict[str, Proc]) -> None:
     assert processes["bad"].stderr.startswith("error: ")
     assert "[red]" not in processes["bad"].stderr

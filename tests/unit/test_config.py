@@ -239,3 +239,25 @@ def test_bad_name_is_rejected(tmp_path: Path) -> None:
 def test_non_mapping_file_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="must be a YAML mapping"):
         load_sweep(_minimal(tmp_path, "- just\n- a list\n"))
+
+
+def test_home_relative_paths_expand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = load_sweep(
+        write_sweep(
+            tmp_path / "sweep.yaml",
+            data={"source": "~/data.csv"},
+            search={"spaces": ["~/spaces/mine.yaml"]},
+        )
+    )
+    assert config.data.source == str(tmp_path / "home" / "data.csv")
+    assert config.search.spaces == (str(tmp_path / "home" / "spaces" / "mine.yaml"),)
+
+
+def test_unknown_metric_error_does_not_echo_the_whole_file(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError) as info:
+        load_sweep(write_sweep(tmp_path, metrics={"primary": "auc"}))
+    message = str(info.value)
+    assert "metrics.primary" in message and "'auc'" in message  # holds today
+    assert "(top level)" not in message
+    assert "'seed'" not in message  # the rest of the file is not the bad value

@@ -127,6 +127,10 @@ def test_best_per_family_picks_one_per_family(mode: str, expected: dict[str, int
 
 
 def test_best_per_family_ignores_families_without_completed_trials() -> None:
-    records = [*RECORDS, _record(7, STATUS_PRUNED, 0.99, "svm"), _record(8, STATUS_FAILED, None, "knn")]
+    records = [
+        *RECORDS,
+        _record(7, STATUS_PRUNED, 0.99, "svm"),
+        _record(8, STATUS_FAILED, None, "knn"),
+    ]
     best = best_per_family(leaderboard(records, primary=PRIMARY, mode="max"), primary=PRIMARY)
     assert set(best["family"]) == {"rf", "lr"}

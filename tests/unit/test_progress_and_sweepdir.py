@@ -37,7 +37,11 @@ def test_create_sweep_dir_unique_within_one_second(
     made = [create_sweep_dir(storage=storage, name="credit") for _ in range(3)]
 
     names = [p.root.name for p in made]
-    assert names == ["credit-20260102-030405", "credit-20260102-030405-1", "credit-20260102-030405-2"]
+    assert names == [
+        "credit-20260102-030405",
+        "credit-20260102-030405-1",
+        "credit-20260102-030405-2",
+    ]
     assert all(p.root.is_dir() and p.root.parent == storage.resolve() for p in made)
 
 
@@ -115,11 +119,6 @@ def test_read_jsonl_skips_a_torn_last_line(tmp_path: Path) -> None:
     assert list(read_jsonl(path)) == [{"score": 0.5, "trial": 1}, {"score": 0.7, "trial": 2}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG sweepdir.append_jsonl: after a torn last line, the next record is appended to "
-    "the same line, so read_jsonl drops that complete record too (lost on resume)",
-)
 def test_record_appended_after_a_torn_line_survives(tmp_path: Path) -> None:
     path = tmp_path / "trials.jsonl"
     append_jsonl(path, {"trial": 1})
@@ -229,11 +228,6 @@ def test_progress_line_rate_limits_when_not_a_terminal(
     assert _lines(capsys) == ["trials 1/10", "trials 3/10", "trials 10/10"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG progress.py ProgressLine: _last_print starts at 0.0, so the first line is "
-    "dropped while time.monotonic() (time since boot) < interval_s",
-)
 def test_progress_line_prints_the_first_update_soon_after_boot(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
