@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -17,6 +18,7 @@ from optuna.trial import TrialState
 from hpsearch.callbacks import FailureStopper, TrialRecorder
 from hpsearch.config import SweepConfig
 from hpsearch.data import DataPart
+from hpsearch.errors import BadInputError
 from hpsearch.interrupts import InterruptGuard, SweepInterrupted
 from hpsearch.metrics import get_metric
 from hpsearch.pipelines import ColumnTypes
@@ -36,6 +38,7 @@ from hpsearch.trainable import (
 
 logger = logging.getLogger(__name__)
 
+JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray's job supervisor for the driver
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -60,6 +63,24 @@ def quiet_ray_env() -> None:
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
 
 
+def detach_job_working_dir() -> None:
+    """Inside a Ray job, keep the job's ``working_dir`` for the driver only.
+
+    The submitted working_dir (sweep file, spaces, data) is read by the driver alone; trials
+    get the data through the object store. Left in the job's runtime env, every trial actor
+    unpacks it first: actors then start slower than trials finish, Tune keeps re-using the
+    one warm actor, and the sweep runs one trial at a time (seen on a 2-node cluster here).
+    """
+    raw = os.environ.get(JOB_CONFIG_ENV)
+    if not raw:
+        return
+    job_config = json.loads(raw)
+    runtime_env = job_config.get("runtime_env") or {}
+    if runtime_env.pop("working_dir", None) is not None:
+        job_config["runtime_env"] = runtime_env
+        os.environ[JOB_CONFIG_ENV] = json.dumps(job_config)
+
+
 def init_ray(*, address: str | None, cpus_per_trial: int) -> None:
     """Join the cluster at ``address``, or start a local Ray instance."""
     quiet_ray_env()
@@ -67,21 +88,24 @@ def init_ray(*, address: str | None, cpus_per_trial: int) -> None:
 
     if ray.is_initialized():
         return
+    detach_job_working_dir()
     env = {name: str(cpus_per_trial) for name in THREAD_ENV}
-    env["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(
-        address=address,
-        include_dashboard=False if address is None else None,
-        log_to_driver=False,
-        configure_logging=False,
-        runtime_env={"env_vars": env},
-    )
-
-
-def available_cpus() -> int:
-    import ray
-
-    return max(1, int(ray.available_resources().get("CPU", ray.cluster_resources().get("CPU", 1))))
+    joining = address is not None or bool(os.environ.get("RAY_ADDRESS"))  # e.g. inside a job
+    local: dict[str, Any] = {} if joining else {"include_dashboard": False}
+    try:
+        ray.init(
+            address=address,
+            log_to_driver=False,
+            configure_logging=False,
+            runtime_env={"env_vars": env},
+            **local,
+        )
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        where = address or os.environ.get("RAY_ADDRESS") or "a new local instance"
+        raise BadInputError(
+            f"cannot start or join Ray at {where}: {exc}. Fix: check ray.address (null starts "
+            "Ray locally) and that the cluster is up (`ray status --address HOST:6379`)."
+        ) from None
 
 
 def resolve_concurrency(config: SweepConfig) -> int:
@@ -89,7 +113,10 @@ def resolve_concurrency(config: SweepConfig) -> int:
     import ray
 
     if config.search.concurrency == "auto":
-        total = int(ray.cluster_resources().get("CPU", 1))
+        # ray.nodes() asks the GCS; cluster_resources() right after joining may still
+        # show only the local node
+        alive = [n for n in ray.nodes() if n.get("Alive")]
+        total = int(sum(n.get("Resources", {}).get("CPU", 0) for n in alive)) or 1
         value = max(1, math.floor(total / config.ray.cpus_per_trial))
     else:
         value = int(config.search.concurrency)
@@ -292,7 +319,7 @@ def run_search(
                 verbose=0,
                 stop=stopper,
                 callbacks=[recorder],
-                failure_config=tune.FailureConfig(max_failures=1, fail_fast=False),
+                failure_config=tune.FailureConfig(max_failures=3, fail_fast=False),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 log_to_file=False,
             ),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
@@ -69,7 +70,7 @@ def refit(
     pipeline = build_pipeline(
         space=space, params=record.params, column_types=column_types, n_jobs=n_jobs, seed=seed
     )
-    with threadpool_limits(limits=n_jobs):
+    with threadpool_limits(limits=n_jobs), parallel_config(n_jobs=n_jobs):
         pipeline.fit(development.X, development.y)
     return pipeline
 

@@ -18,7 +18,7 @@ from hpsearch.config import SweepConfig
 from hpsearch.errors import EXIT_INTERRUPTED, EXIT_LEAKAGE, EXIT_OK, EXIT_VALIDATION_FAILED
 from hpsearch.interrupts import SweepInterrupted
 from hpsearch.leakage import raise_if_failed
-from hpsearch.lineage import environment, freeze_text, git_commit, key_versions, package_versions
+from hpsearch.lineage import freeze_text, git_commit, key_versions, package_versions
 from hpsearch.outputs import SelectionOutcome, select_and_report
 from hpsearch.preflight import Preflight, run_preflight
 from hpsearch.records import load_records
@@ -196,7 +196,13 @@ def execute_sweep(
             paths, EXIT_INTERRUPTED, STATUS_INTERRUPTED, uri, parent, None, None, message
         )
     finished = len(search.records)
-    update_state(paths, trials_finished=finished, pid=None, sampler_history=search.sampler_states)
+    update_state(
+        paths,
+        trials_finished=finished,
+        pid=None,
+        sampler_history=search.sampler_states,
+        concurrency=search.concurrency,
+    )
     message = _search_problem(config=config, search=search)
     if message:
         update_state(paths, status=STATUS_FAILED, message=message)
@@ -249,7 +255,7 @@ def run_sweep(
 ) -> SweepResult:
     """``hpsearch run``: a new sweep directory and parent run, then ``execute_sweep``."""
     paths, pre, tracker, parent = start_sweep(config=config, storage=storage, sweep_file=sweep_file)
-    return execute_sweep(
+    return execute_guarded(
         config=config,
         paths=paths,
         pre=pre,
@@ -259,5 +265,32 @@ def run_sweep(
     )
 
 
-def environment_summary() -> dict[str, str]:
-    return environment()
+def execute_guarded(
+    *,
+    config: SweepConfig,
+    paths: SweepPaths,
+    pre: Preflight,
+    tracker: SweepTracker,
+    parent: str,
+    show_progress: bool = True,
+    excluded: frozenset[str] = frozenset(),
+) -> SweepResult:
+    """``execute_sweep``; an error escaping it still closes the parent run and sweep.json
+    (status failed; recorded trials are kept, so the sweep stays resumable)."""
+    try:
+        return execute_sweep(
+            config=config,
+            paths=paths,
+            pre=pre,
+            tracker=tracker,
+            parent=parent,
+            show_progress=show_progress,
+            excluded=excluded,
+        )
+    except Exception as exc:
+        update_state(paths, status=STATUS_FAILED, pid=None, message=f"{type(exc).__name__}: {exc}")
+        try:
+            tracker.finish(parent, status="FAILED")
+        except Exception:  # the tracking server itself may be the problem
+            logger.warning("could not mark parent run %s FAILED", parent)
+        raise

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from hpsearch.evaluate import FoldScore, cross_validate_pipeline, make_splitter
@@ -114,7 +115,9 @@ def evaluate_config(
             report(payload)
         return False
 
-    with threadpool_limits(limits=ctx.cpus):
+    # BLAS/OpenMP threads and joblib workers (estimators with n_jobs=None) stay within
+    # the CPUs this trial reserved
+    with threadpool_limits(limits=ctx.cpus), parallel_config(n_jobs=ctx.cpus):
         try:
             pipeline = build_pipeline(
                 space=space,

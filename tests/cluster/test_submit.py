@@ -1,0 +1,206 @@
+"""Job submission to a real two-node Ray cluster on loopback with a real MLflow server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import mlflow
+import pytest
+from conftest import LocalCluster
+from mlflow.tracking import MlflowClient
+from sklearn.datasets import load_breast_cancer
+
+from factories import write_sweep
+from hpsearch.records import load_records
+
+pytestmark = pytest.mark.cluster
+
+
+def cli(
+    cluster: LocalCluster, cwd: Path, *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env.pop("RAY_ADDRESS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "hpsearch.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def sweep_file(tmp_path: Path, cluster: LocalCluster, *, name: str, trials: int) -> Path:
+    return write_sweep(
+        tmp_path / f"{name}.yaml",
+        name=name,
+        seed=7,
+        cv={"folds": 3},
+        search={"spaces": ["logistic_regression", "random_forest"], "trials": trials},
+        thresholds={"accuracy": 0.8},
+        tracking={"uri": cluster.mlflow_uri, "registered_model": name},
+    )
+
+
+def children(cluster: LocalCluster, parent_run_id: str) -> list[mlflow.entities.Run]:
+    client = MlflowClient(tracking_uri=cluster.mlflow_uri)
+    parent = client.get_run(parent_run_id)
+    return list(
+        client.search_runs(
+            [parent.info.experiment_id],
+            filter_string=f"tags.`mlflow.parentRunId` = '{parent_run_id}'",
+            max_results=1000,
+        )
+    )
+
+
+def only_sweep(storage: Path) -> Path:
+    dirs = [d for d in storage.iterdir() if (d / "sweep.json").exists()]
+    assert len(dirs) == 1, dirs
+    return dirs[0]
+
+
+def wait_records(root_parent: Path, count: int, limit: float = 300) -> Path:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if root_parent.exists():
+            dirs = [d for d in root_parent.iterdir() if (d / "trials.jsonl").exists()]
+            if dirs and len(load_records(dirs[0] / "trials.jsonl")) >= count:
+                return dirs[0]
+        time.sleep(0.5)
+    raise AssertionError(f"{count} trials were not recorded within {limit}s")
+
+
+def job_id_of(output: str) -> str:
+    for word in output.split():
+        if word.startswith("raysubmit_"):
+            return word
+    raise AssertionError(f"no job id in: {output}")
+
+
+def test_submit_wait_runs_on_both_nodes_and_registers(
+    tmp_path: Path, token_cluster: LocalCluster
+) -> None:
+    trials = 8
+    sweep = sweep_file(tmp_path, token_cluster, name="cluster-sweep", trials=trials)
+    storage = tmp_path / "sweeps"
+    done = cli(
+        token_cluster, tmp_path, "submit", str(sweep), "--address", token_cluster.address,
+        "--storage", str(storage), "--wait",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "SUCCEEDED" in done.stdout
+    root = only_sweep(storage)
+    state = json.loads((root / "sweep.json").read_text())
+    runs = children(token_cluster, state["parent_run_id"])
+    assert len(runs) == trials
+    assert len({r.data.tags["hpsearch.trial_id"] for r in runs}) == trials
+    nodes = Counter(r.data.tags["hpsearch.node_id"] for r in runs)
+    assert len(nodes) == 2, f"trials ran on {nodes}: both nodes must be used"
+    client = MlflowClient(tracking_uri=token_cluster.mlflow_uri)
+    experiment = client.get_experiment_by_name("cluster-sweep")
+    assert experiment is not None
+    all_runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    assert len([r for r in all_runs if "mlflow.parentRunId" not in r.data.tags]) == 1
+    version = client.get_model_version_by_alias("cluster-sweep", "candidate")
+    mlflow.set_tracking_uri(token_cluster.mlflow_uri)
+    model = mlflow.pyfunc.load_model(f"models:/cluster-sweep/{version.version}")
+    X = load_breast_cancer(as_frame=True).data.head(20)
+    assert len(model.predict(X)) == 20
+    artifacts = {a.path for a in client.list_artifacts(state["parent_run_id"], "reports")}
+    assert "reports/model_card.md" in artifacts
+
+
+def test_sqlite_tracking_refused_for_remote_address(tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path / "s.yaml", tracking={"uri": "sqlite:///mlflow.db"})
+    done = subprocess.run(
+        [sys.executable, "-m", "hpsearch.cli", "submit", str(sweep), "--address",
+         "http://ray-head.example:8265"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "sqlite:///mlflow.db" in done.stderr and "MLflow server" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_stop_then_resume_on_cluster(tmp_path: Path, token_cluster: LocalCluster) -> None:
+    trials = 14
+    sweep = sweep_file(tmp_path, token_cluster, name="cluster-resume", trials=trials)
+    storage = tmp_path / "sweeps"
+    submitted = cli(
+        token_cluster, tmp_path, "submit", str(sweep), "--address", token_cluster.address,
+        "--storage", str(storage),
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    job = job_id_of(submitted.stdout)
+    root = wait_records(storage, 3)
+    stopped = cli(token_cluster, tmp_path, "job", "stop", job, "--address", token_cluster.address)
+    assert stopped.returncode == 0, stopped.stderr
+    deadline = time.monotonic() + 120
+    status = ""
+    while time.monotonic() < deadline:
+        status = cli(
+            token_cluster, tmp_path, "job", "status", job, "--address", token_cluster.address
+        ).stdout
+        if "STOPPED" in status or "FAILED" in status or "SUCCEEDED" in status:
+            break
+        time.sleep(1)
+    assert "STOPPED" in status, status
+    state = json.loads((root / "sweep.json").read_text())
+    assert state["status"] == "interrupted", state
+    before = {r.trial_id for r in load_records(root / "trials.jsonl")}
+    assert 3 <= len(before) < trials
+
+    resumed = cli(
+        token_cluster, tmp_path, "submit", "--resume", str(root), "--address",
+        token_cluster.address, "--wait",
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    records = load_records(root / "trials.jsonl")
+    assert len(records) == trials and before <= {r.trial_id for r in records}
+    runs = children(token_cluster, state["parent_run_id"])
+    ids = [r.data.tags["hpsearch.trial_id"] for r in runs]
+    assert len(ids) == len(set(ids)) == trials
+    assert all(r.info.status in ("FINISHED", "FAILED") for r in runs)
+    parent = MlflowClient(tracking_uri=token_cluster.mlflow_uri).get_run(state["parent_run_id"])
+    assert parent.info.status == "FINISHED"
+
+
+def test_lost_worker_node_does_not_lose_the_sweep(
+    tmp_path: Path, token_cluster: LocalCluster
+) -> None:
+    trials = 12
+    sweep = sweep_file(tmp_path, token_cluster, name="cluster-lost-node", trials=trials)
+    storage = tmp_path / "sweeps"
+    submitted = cli(
+        token_cluster, tmp_path, "submit", str(sweep), "--address", token_cluster.address,
+        "--storage", str(storage),
+    )  # fmt: skip
+    job = job_id_of(submitted.stdout)
+    root = wait_records(storage, 2)
+    token_cluster.script("kill-worker")
+    followed = cli(
+        token_cluster, tmp_path, "job", "logs", job, "--address", token_cluster.address, "--follow"
+    )
+    assert followed.returncode == 0, followed.stdout[-3000:]
+    records = load_records(root / "trials.jsonl")
+    assert len(records) == trials
+    assert not [r for r in records if r.status == "failed"], (
+        "trials on the lost node must be retried"
+    )
+
+
+def test_cluster_without_token_auth(tmp_path: Path, open_cluster: LocalCluster) -> None:
+    sweep = sweep_file(tmp_path, open_cluster, name="open-cluster", trials=4)
+    done = cli(
+        open_cluster, tmp_path, "submit", str(sweep), "--address", open_cluster.address,
+        "--storage", str(tmp_path / "sweeps"), "--wait",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
