@@ -9,6 +9,7 @@ from typing import Any
 
 from ray.tune import Callback, Stopper
 
+from hpsearch.child_writer import ChildRunWriter
 from hpsearch.progress import Progress, ProgressLine
 from hpsearch.records import TrialRecord, load_records, record_from_result
 from hpsearch.sweepdir import append_jsonl
@@ -65,6 +66,7 @@ class TrialRecorder(Callback):
         self._running: set[str] = set()
         self._t0 = time.monotonic()
         self._progress = ProgressLine(enabled=self.show_progress)
+        self._writer: ChildRunWriter | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         keep = ("records_path", "tracker", "parent_run_id", "n_folds", "total", "metric")
@@ -139,7 +141,9 @@ class TrialRecorder(Callback):
         )
         append_jsonl(self.records_path, record.to_json())
         self._recorded.add(trial_id)
-        self.tracker.log_trial(parent_run_id=self.parent_run_id, record=record)
+        if self._writer is None:
+            self._writer = ChildRunWriter(tracker=self.tracker, parent_run_id=self.parent_run_id)
+        self._writer.submit(record)
         self._count(record)
         self._show()
 
@@ -151,7 +155,14 @@ class TrialRecorder(Callback):
 
     def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
         self._show()
+        self.close()
+
+    def close(self) -> None:
+        """Flush the queued child runs (raises a write error) and end the progress line."""
         self._progress.close()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
 
 class FailureStopper(Stopper):

@@ -23,7 +23,25 @@ from sklearn.pipeline import Pipeline
 from hpsearch.errors import TrialError
 from hpsearch.metrics import Metric, Task, compute_metric
 
-Splitter: TypeAlias = KFold | StratifiedKFold | GroupKFold | StratifiedGroupKFold | TimeSeriesSplit
+
+@dataclass(frozen=True)
+class FixedFolds:
+    """Fold indices computed once (the same seeded folds for every trial), splitter-shaped."""
+
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    def split(
+        self, X: object = None, y: object = None, groups: object = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        yield from self.folds
+
+    def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
+        return len(self.folds)
+
+
+Splitter: TypeAlias = (
+    KFold | StratifiedKFold | GroupKFold | StratifiedGroupKFold | TimeSeriesSplit | FixedFolds
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,15 @@ def make_splitter(*, task: Task, folds: int, seed: int, grouped: bool, by_time: 
     return KFold(n_splits=folds, shuffle=True, random_state=seed)
 
 
+def fixed_folds(
+    *, splitter: Splitter, X: pd.DataFrame, y: pd.Series, groups: pd.Series | None
+) -> FixedFolds:
+    """Materialise a splitter's folds once, so trials do not recompute them."""
+    return FixedFolds(
+        folds=tuple((np.asarray(a), np.asarray(b)) for a, b in splitter.split(X, y, groups))
+    )
+
+
 def iter_folds(
     *, splitter: Splitter, X: pd.DataFrame, y: pd.Series, groups: pd.Series | None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -109,12 +136,16 @@ def score_model(
     metrics: Sequence[Metric],
 ) -> dict[str, float]:
     """Every metric of a fitted model on (X, y)."""
-    y_pred = np.asarray(model.predict(X))
     y_proba = None
     classes = None
     if any(m.needs_proba for m in metrics) and hasattr(model, "predict_proba"):
+        # one pass through the pipeline: the label is the most probable class, as in
+        # scikit-learn's classifiers' own predict
         y_proba = np.asarray(model.predict_proba(X))
         classes = np.asarray(model.classes_)
+        y_pred = classes[np.argmax(y_proba, axis=1)]
+    else:
+        y_pred = np.asarray(model.predict(X))
     y_true = np.asarray(y)
     return {
         m.name: compute_metric(

@@ -13,8 +13,6 @@ from hpsearch.spaces import split_config
 from hpsearch.sweepdir import read_jsonl
 from hpsearch.trainable import STATUS_COMPLETED, STATUS_FAILED, STATUS_PRUNED
 
-_RESULT_METRIC_PREFIXES = ("cv_", "gap_")
-
 
 @dataclass(frozen=True)
 class TrialRecord:
@@ -82,12 +80,12 @@ def record_from_result(
         status = STATUS_COMPLETED
     else:
         status = STATUS_PRUNED
+    folds = json.loads(result["scores"]) if "scores" in result else {}
     metrics = {
         k: v
-        for k, v in ((k, _finite(v)) for k, v in result.items())
-        if v is not None and (k.startswith(_RESULT_METRIC_PREFIXES) or k == "fit_time_s")
+        for k, v in ((k, _finite(v)) for k, v in folds.get("summary", {}).items())
+        if v is not None
     }
-    folds = json.loads(result["fold_scores"]) if "fold_scores" in result else {}
     return TrialRecord(
         trial_id=trial_id,
         number=number,

@@ -19,6 +19,7 @@ from hpsearch.callbacks import FailureStopper, TrialRecorder
 from hpsearch.config import SweepConfig
 from hpsearch.data import DataPart
 from hpsearch.errors import BadInputError
+from hpsearch.evaluate import fixed_folds, make_splitter
 from hpsearch.interrupts import InterruptGuard, SweepInterrupted
 from hpsearch.metrics import get_metric
 from hpsearch.pipelines import ColumnTypes
@@ -35,6 +36,7 @@ from hpsearch.trainable import (
     TrialContext,
     run_trial,
 )
+from hpsearch.tune_patch import keep_starting_actors
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ def quiet_ray_env() -> None:
     os.environ.setdefault("TUNE_MAX_PENDING_TRIALS_PG", "16")
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
+    # hpsearch resumes from trials.jsonl, not from Tune's experiment state: save it rarely
+    os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "300")
 
 
 def detach_job_working_dir() -> None:
@@ -144,6 +148,18 @@ def make_context(
         seed=config.seed,
         cpus=max(1, int(config.ray.cpus_per_trial)),
         fingerprint=development.fingerprint,
+        fold_plan=fixed_folds(
+            splitter=make_splitter(
+                task=config.task,
+                folds=config.cv.folds,
+                seed=config.seed,
+                grouped=development.groups is not None,
+                by_time=development.times is not None,
+            ),
+            X=development.X,
+            y=development.y,
+            groups=development.groups,
+        ),
         report_every_fold=config.search.early_stopping,
     )
 
@@ -256,6 +272,7 @@ def run_search(
     from ray import tune
     from ray.tune.search import ConcurrencyLimiter
 
+    keep_starting_actors()
     all_records = load_records(paths.trials)
     previous = [r for r in all_records if r.trial_id not in excluded]
     retry = [r for r in all_records if r.trial_id in excluded]
@@ -324,7 +341,10 @@ def run_search(
                 log_to_file=False,
             ),
         )
-        tuner.fit()
+        try:
+            tuner.fit()
+        finally:
+            recorder.close()  # every finished trial's child run is written before we go on
         if guard.interrupted:
             raise SweepInterrupted(f"sweep interrupted by {guard.signal_name}")
     records = [r for r in load_records(paths.trials) if r.trial_id not in excluded]

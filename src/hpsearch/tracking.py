@@ -15,6 +15,7 @@ from typing import Any
 from mlflow.entities import Metric, Param, Run, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
+from hpsearch.bulk_runs import ChildRun, bulk_insert_runs, is_sql_store
 from hpsearch.records import TrialRecord
 from hpsearch.trainable import STATUS_FAILED
 
@@ -130,44 +131,41 @@ class SweepTracker:
         return self._children
 
     def log_trial(self, *, parent_run_id: str, record: TrialRecord) -> str:
-        """Create (once) the finished child run of a trial, in three store calls."""
+        """Create (once) the finished child run of a trial, synchronously."""
         existing = self.children(parent_run_id)
         if record.trial_id in existing:
             return existing[record.trial_id]
-        tags = {
-            TAG_PARENT: parent_run_id,
-            TAG_TRIAL_ID: record.trial_id,
-            "hpsearch.family": record.family,
-            "hpsearch.node_id": record.node_id,
-            "hpsearch.status": record.status,
-            "hpsearch.trial_number": str(record.number),
-        }
-        start_ms = int(record.started * 1000)
+        run_id = self.write_children([child_run(record=record, parent_run_id=parent_run_id)])[0]
+        existing[record.trial_id] = run_id
+        return run_id
+
+    def claim(self, *, parent_run_id: str, trial_id: str) -> bool:
+        """True the first time a trial id is seen for this parent (it must then be written)."""
+        existing = self.children(parent_run_id)
+        if trial_id in existing:
+            return False
+        existing[trial_id] = ""
+        return True
+
+    def write_children(self, runs: list[ChildRun]) -> list[str]:
+        """Write finished child runs: one transaction for a SQL store, the REST API otherwise."""
+        if is_sql_store(self.tracking_uri):
+            return bulk_insert_runs(
+                store=self.client._tracking_client.store,
+                experiment_id=self.experiment_id,
+                runs=runs,
+            )
+        return [self._write_via_api(run) for run in runs]
+
+    def _write_via_api(self, child: ChildRun) -> str:
         run = self.client.create_run(
-            self.experiment_id,
-            run_name=f"trial-{record.number:04d}-{record.family}",
-            tags=tags,
-            start_time=start_ms,
+            self.experiment_id, run_name=child.name, tags=child.tags, start_time=child.start_ms
         )
         run_id: str = run.info.run_id
-        existing[record.trial_id] = run_id
-        end_ms = int(record.ended * 1000)
-        metrics = [Metric(k, v, end_ms, 0) for k, v in record.metrics.items()]
-        for name, values in record.fold_scores.items():
-            metrics.extend(
-                Metric(f"fold_{name}", float(v), end_ms, i) for i, v in enumerate(values)
-            )
-        params = [Param("family", record.family)]
-        params.extend(
-            Param(k, _clip(repr_param(v), MAX_PARAM_LEN)) for k, v in record.params.items()
-        )
-        extra_tags = []
-        if record.error:
-            extra_tags.append(RunTag("hpsearch.error", _clip(record.error, MAX_TAG_LEN)))
-            extra_tags.append(RunTag("hpsearch.traceback", _clip(record.traceback, MAX_TAG_LEN)))
-        self.client.log_batch(run_id, metrics=metrics, params=params, tags=extra_tags)
-        status = "FAILED" if record.status == STATUS_FAILED else "FINISHED"
-        self.client.set_terminated(run_id, status=status, end_time=end_ms)
+        metrics = [Metric(k, v, child.end_ms, step) for k, v, step in child.metrics]
+        params = [Param(k, v) for k, v in child.params.items()]
+        self.client.log_batch(run_id, metrics=metrics, params=params)
+        self.client.set_terminated(run_id, status=child.status, end_time=child.end_ms)
         return run_id
 
     def reconcile(self, *, parent_run_id: str, records: list[TrialRecord]) -> tuple[int, int]:
@@ -206,6 +204,35 @@ class SweepTracker:
             token = page.token
             if not token:
                 return found
+
+
+def child_run(*, record: TrialRecord, parent_run_id: str) -> ChildRun:
+    """Everything a trial's child run holds, built once from its record."""
+    tags = {
+        TAG_PARENT: parent_run_id,
+        TAG_TRIAL_ID: record.trial_id,
+        "hpsearch.family": record.family,
+        "hpsearch.node_id": record.node_id,
+        "hpsearch.status": record.status,
+        "hpsearch.trial_number": str(record.number),
+    }
+    if record.error:
+        tags["hpsearch.error"] = _clip(record.error, MAX_TAG_LEN)
+        tags["hpsearch.traceback"] = _clip(record.traceback, MAX_TAG_LEN)
+    metrics = [(k, float(v), 0) for k, v in record.metrics.items()]
+    for name, values in record.fold_scores.items():
+        metrics.extend((f"fold_{name}", float(v), i) for i, v in enumerate(values))
+    params = {"family": record.family}
+    params.update({k: _clip(repr_param(v), MAX_PARAM_LEN) for k, v in record.params.items()})
+    return ChildRun(
+        name=f"trial-{record.number:04d}-{record.family}",
+        tags=tags,
+        params=params,
+        metrics=metrics,
+        status="FAILED" if record.status == STATUS_FAILED else "FINISHED",
+        start_ms=int(record.started * 1000),
+        end_ms=int(record.ended * 1000),
+    )
 
 
 def repr_param(value: Any) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 from joblib import parallel_config
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from hpsearch.evaluate import FoldScore, cross_validate_pipeline, make_splitter
+from hpsearch.evaluate import FixedFolds, FoldScore, cross_validate_pipeline
 from hpsearch.metrics import Task, get_metric
 from hpsearch.pipelines import ColumnTypes, build_pipeline
 from hpsearch.spaces import SearchSpace, split_config
@@ -47,6 +47,7 @@ class TrialContext:
     seed: int
     cpus: int
     fingerprint: str
+    fold_plan: FixedFolds
     report_every_fold: bool = True
 
 
@@ -58,23 +59,25 @@ def data_fingerprint(X: pd.DataFrame, y: pd.Series) -> str:
 
 
 def _max_threads() -> int:
+    """The most threads any BLAS/OpenMP pool loaded in this process would use now."""
     return max((int(info.get("num_threads", 1)) for info in threadpool_info()), default=1)
 
 
 def _fold_payload(*, ctx: TrialContext, scores: list[FoldScore]) -> dict[str, Any]:
     values = {m: [s.validation[m] for s in scores] for m in ctx.metrics}
     train = {m: [s.train[m] for s in scores] for m in ctx.metrics}
-    out: dict[str, Any] = {
+    summary: dict[str, float] = {"fit_time_s": float(sum(s.fit_time_s for s in scores))}
+    for m in ctx.metrics:
+        summary[f"cv_{m}_mean"] = float(np.mean(values[m]))
+        summary[f"cv_{m}_std"] = float(np.std(values[m]))
+        summary[f"gap_{m}"] = float(np.mean(train[m]) - np.mean(values[m]))
+    # Tune tracks statistics of every numeric key of every result on the driver: the
+    # scores travel as one string, only what the scheduler and searcher read is numeric
+    return {
         "objective": float(np.mean(values[ctx.primary])),
         "folds_completed": len(scores),
-        "fold_scores": json.dumps({"validation": values, "train": train}),
-        "fit_time_s": float(sum(s.fit_time_s for s in scores)),
+        "scores": json.dumps({"summary": summary, "validation": values, "train": train}),
     }
-    for m in ctx.metrics:
-        out[f"cv_{m}_mean"] = float(np.mean(values[m]))
-        out[f"cv_{m}_std"] = float(np.std(values[m]))
-        out[f"gap_{m}"] = float(np.mean(train[m]) - np.mean(values[m]))
-    return out
 
 
 def evaluate_config(
@@ -96,13 +99,6 @@ def evaluate_config(
         "n_folds": ctx.folds,
     }
     metrics = [get_metric(name=m, task=ctx.task) for m in ctx.metrics]
-    splitter = make_splitter(
-        task=ctx.task,
-        folds=ctx.folds,
-        seed=ctx.seed,
-        grouped=ctx.groups is not None,
-        by_time=ctx.by_time,
-    )
     scores: list[FoldScore] = []
 
     def on_fold(score: FoldScore) -> bool:
@@ -111,7 +107,8 @@ def evaluate_config(
         if ctx.report_every_fold or last:
             payload = {**base, **_fold_payload(ctx=ctx, scores=scores)}
             payload["hpsearch_status"] = STATUS_COMPLETED if last else STATUS_RUNNING
-            payload["max_threads"] = _max_threads()
+            if last:  # after the fits: pools loaded lazily by the estimator count too
+                payload["max_threads"] = _max_threads()
             report(payload)
         return False
 
@@ -131,7 +128,7 @@ def evaluate_config(
                 X=ctx.X,
                 y=ctx.y,
                 groups=ctx.groups,
-                splitter=splitter,
+                splitter=ctx.fold_plan,
                 metrics=metrics,
                 on_fold=on_fold,
             )

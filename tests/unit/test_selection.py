@@ -274,16 +274,21 @@ def test_judge_regression_dummy_fails() -> None:
 
 
 def _result(**extra: Any) -> dict[str, Any]:
-    folds = {"validation": {"roc_auc": [0.8, 0.9, 0.7]}, "train": {"roc_auc": [0.9, 1, 0.8]}}
+    scores = {
+        "summary": {
+            "cv_roc_auc_mean": 0.8,
+            "cv_roc_auc_std": 0.08,
+            "gap_roc_auc": 0.1,
+            "fit_time_s": 0.3,
+        },
+        "validation": {"roc_auc": [0.8, 0.9, 0.7]},
+        "train": {"roc_auc": [0.9, 1, 0.8]},
+    }
     base = {
         "objective": 0.8,
         "folds_completed": 3,
         "hpsearch_status": STATUS_COMPLETED,
-        "fold_scores": json.dumps(folds),
-        "cv_roc_auc_mean": 0.8,
-        "cv_roc_auc_std": 0.08,
-        "gap_roc_auc": 0.1,
-        "fit_time_s": 0.3,
+        "scores": json.dumps(scores),
         "node_id": "node-1",
         "data_fingerprint": "abc",
         "max_threads": 1,
@@ -349,7 +354,9 @@ def test_record_failed_by_status_error_or_no_result() -> None:
 
 
 def test_record_drops_non_finite_metrics() -> None:
-    record = _from(_result(cv_roc_auc_std=float("nan"), gap_roc_auc=float("inf")))
+    scores = json.loads(_result()["scores"])
+    scores["summary"].update(cv_roc_auc_std=float("nan"), gap_roc_auc=float("inf"))
+    record = _from(_result(scores=json.dumps(scores)))
     assert "cv_roc_auc_std" not in record.metrics and "gap_roc_auc" not in record.metrics
     assert _from(_result(objective=float("nan"))).objective is None
 

@@ -1,0 +1,110 @@
+"""Finished child runs written in one SQL transaction.
+
+MLflow's client spends about 50 ms of driver CPU on a child run in a SQLite store (three
+API calls, each with its own session, checks and commit); trials with little work finish
+faster than that. For SQL stores hpsearch inserts a batch of finished runs (run, tags,
+params, metrics, latest metrics) through MLflow's own ORM models in one session: the
+rows are exactly those ``create_run`` + ``log_batch`` + ``set_terminated`` would write,
+which the integration tests read back through ``MlflowClient``. Other stores (an MLflow
+server) use the REST API.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+SQL_SCHEMES = ("sqlite:", "postgresql", "mysql", "mssql")
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A finished trial's child run, ready to write."""
+
+    name: str
+    tags: dict[str, str]
+    params: dict[str, str]
+    metrics: list[tuple[str, float, int]]  # (key, value, step)
+    status: str
+    start_ms: int
+    end_ms: int
+
+
+def is_sql_store(tracking_uri: str) -> bool:
+    return tracking_uri.startswith(SQL_SCHEMES)
+
+
+def _metric_rows(run_id: str, child: ChildRun) -> tuple[list[Any], list[Any]]:
+    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric
+
+    rows = []
+    latest: dict[str, tuple[int, float, bool]] = {}
+    for key, value, step in child.metrics:
+        is_nan = math.isnan(value)
+        stored = 0.0 if is_nan else value
+        rows.append(
+            SqlMetric(
+                run_uuid=run_id,
+                key=key,
+                value=stored,
+                timestamp=child.end_ms,
+                step=step,
+                is_nan=is_nan,
+            )
+        )
+        if key not in latest or step >= latest[key][0]:
+            latest[key] = (step, stored, is_nan)
+    last = [
+        SqlLatestMetric(
+            run_uuid=run_id,
+            key=key,
+            value=value,
+            timestamp=child.end_ms,
+            step=step,
+            is_nan=is_nan,
+        )
+        for key, (step, value, is_nan) in latest.items()
+    ]
+    return rows, last
+
+
+def bulk_insert_runs(*, store: Any, experiment_id: str, runs: list[ChildRun]) -> list[str]:
+    """Insert finished runs in one transaction; return their run ids."""
+    from mlflow.entities import LifecycleStage, SourceType
+    from mlflow.store.tracking.dbmodels.models import SqlParam, SqlRun, SqlTag
+    from mlflow.utils.uri import append_to_uri_path
+
+    experiment = store.get_experiment(experiment_id)
+    ids = []
+    with store.ManagedSessionMaker(read_only=False) as session:
+        for child in runs:
+            run_id = uuid.uuid4().hex
+            ids.append(run_id)
+            run = SqlRun(
+                name=child.name,
+                artifact_uri=append_to_uri_path(experiment.artifact_location, run_id, "artifacts"),
+                run_uuid=run_id,
+                experiment_id=int(experiment_id),
+                source_type=SourceType.to_string(SourceType.UNKNOWN),
+                source_name="",
+                entry_point_name="",
+                user_id=None,
+                status=child.status,
+                start_time=child.start_ms,
+                end_time=child.end_ms,
+                deleted_time=None,
+                source_version="",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+            )
+            tags = {"mlflow.runName": child.name, **child.tags}
+            run.tags = [SqlTag(key=k, value=v) for k, v in tags.items()]
+            session.add(run)
+            session.add_all(
+                SqlParam(key=k, value=v, run_uuid=run_id) for k, v in child.params.items()
+            )
+            metrics, latest = _metric_rows(run_id, child)
+            session.add_all(metrics)
+            session.add_all(latest)
+    return ids

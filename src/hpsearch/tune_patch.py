@@ -1,0 +1,42 @@
+"""One targeted fix to Ray Tune 2.60's actor reuse (applied once per process, by name).
+
+``TuneController._maybe_reuse_cached_actor`` gives a pending trial a freed, cached actor
+and *removes* the actor that was already starting for that trial. When trials finish
+faster than an actor starts (2-3 s: a new process importing scikit-learn), every new
+actor is removed before it is ready and the whole sweep runs on one actor, one trial at a
+time, however many CPUs it reserved (seen here: 160 two-fold trials strictly sequential on
+a 2-CPU machine; on a 2-node cluster all trials on one node).
+
+The patch keeps a trial waiting for the actor already starting for it; the cached actor
+then serves the next new trial, so the number of live actors grows to the concurrency.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+_MARK = "_hpsearch_keeps_starting_actors"
+
+
+def keep_starting_actors() -> bool:
+    """Patch ``TuneController`` (idempotent); False when Tune's internals changed."""
+    from ray.tune.execution.tune_controller import TuneController
+
+    original = getattr(TuneController, "_maybe_reuse_cached_actor", None)
+    if original is None:
+        logger.warning("Ray Tune changed: actor-reuse patch not applied")
+        return False
+    if getattr(original, _MARK, False):
+        return True
+
+    def _maybe_reuse_cached_actor(self: Any, trial: Any) -> bool:
+        if trial in self._trial_to_actor and trial not in self._resetting_trials:
+            return False  # its own actor is on the way: leave the cached one to others
+        result: bool = original(self, trial)
+        return result
+
+    setattr(_maybe_reuse_cached_actor, _MARK, True)
+    setattr(TuneController, "_maybe_reuse_cached_actor", _maybe_reuse_cached_actor)  # noqa: B010
+    return True
