@@ -32,6 +32,13 @@ class ChildRun:
     end_ms: int
 
 
+def _user() -> str:
+    """The same user MLflow's client records for a run."""
+    from mlflow.tracking.context.default_context import _get_user
+
+    return str(_get_user())
+
+
 def is_sql_store(tracking_uri: str) -> bool:
     return tracking_uri.startswith(SQL_SCHEMES)
 
@@ -90,7 +97,7 @@ def bulk_insert_runs(*, store: Any, experiment_id: str, runs: list[ChildRun]) ->
                 source_type=SourceType.to_string(SourceType.UNKNOWN),
                 source_name="",
                 entry_point_name="",
-                user_id=None,
+                user_id=_user(),
                 status=child.status,
                 start_time=child.start_ms,
                 end_time=child.end_ms,
