@@ -7,8 +7,11 @@ actor is removed before it is ready and the whole sweep runs on one actor, one t
 time, however many CPUs it reserved (seen here: 160 two-fold trials strictly sequential on
 a 2-CPU machine; on a 2-node cluster all trials on one node).
 
-The patch keeps a trial waiting for the actor already starting for it; the cached actor
-then serves the next new trial, so the number of live actors grows to the concurrency.
+The patch keeps a trial waiting for its actor when that actor already holds its resources
+and is being constructed; the cached actor then serves the next new trial, so the number of
+live actors grows to the concurrency. An actor still waiting for resources is replaced as
+Tune does (keeping it could deadlock: the idle cached actor may hold the CPU it waits for,
+as after a lost node).
 """
 
 from __future__ import annotations
@@ -32,8 +35,17 @@ def keep_starting_actors() -> bool:
         return True
 
     def _maybe_reuse_cached_actor(self: Any, trial: Any) -> bool:
-        if trial in self._trial_to_actor and trial not in self._resetting_trials:
-            return False  # its own actor is on the way: leave the cached one to others
+        own = self._trial_to_actor.get(trial)
+        if (
+            own is not None
+            and trial not in self._resetting_trials
+            and self._actor_manager.is_actor_started(own)
+        ):
+            # its own actor holds its resources and is being constructed: wait for it and
+            # leave the cached actor to the next trial. (An actor still waiting for
+            # resources is replaced as before, else an idle cached actor could hold the
+            # CPU it waits for.)
+            return False
         result: bool = original(self, trial)
         return result
 

@@ -131,7 +131,7 @@ def test_sqlite_tracking_refused_for_remote_address(tmp_path: Path) -> None:
 
 
 def test_stop_then_resume_on_cluster(tmp_path: Path, token_cluster: LocalCluster) -> None:
-    trials = 14
+    trials = 40  # long enough that the stop lands mid-sweep
     sweep = sweep_file(tmp_path, token_cluster, name="cluster-resume", trials=trials)
     storage = tmp_path / "sweeps"
     submitted = cli(

@@ -20,7 +20,7 @@ from hpsearch.records import load_records
 
 pytestmark = pytest.mark.integration
 
-TRIALS = 14
+TRIALS = 30  # long enough that the signal lands mid-sweep
 
 
 def _sweep(tmp_path: Path, *, trials: int = TRIALS) -> Path:
