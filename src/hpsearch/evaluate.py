@@ -121,13 +121,6 @@ def fixed_folds(
     )
 
 
-def iter_folds(
-    *, splitter: Splitter, X: pd.DataFrame, y: pd.Series, groups: pd.Series | None
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (train, validation) positional indices."""
-    yield from splitter.split(X, y, groups)
-
-
 def score_model(
     *,
     model: Pipeline,
@@ -172,9 +165,7 @@ def cross_validate_pipeline(
     """
     scores: list[FoldScore] = []
     n_folds = splitter.get_n_splits(X, y, groups)
-    for fold, (train_idx, val_idx) in enumerate(
-        iter_folds(splitter=splitter, X=X, y=y, groups=groups)
-    ):
+    for fold, (train_idx, val_idx) in enumerate(splitter.split(X, y, groups)):
         model = clone(pipeline)
         X_train, y_train = X.iloc[train_idx], y.iloc[train_idx]
         X_val, y_val = X.iloc[val_idx], y.iloc[val_idx]

@@ -20,7 +20,7 @@ from hpsearch.config import SweepConfig, parse_sweep, with_overrides
 from hpsearch.errors import EXIT_OK, BadInputError
 from hpsearch.preflight import run_preflight
 from hpsearch.records import load_records
-from hpsearch.sweep import SweepResult, execute_guarded
+from hpsearch.sweep import SweepResult, SweepSession, execute_sweep
 from hpsearch.sweepdir import (
     STATUS_COMPLETED,
     STATUS_FAILED_VALIDATION,
@@ -130,12 +130,5 @@ def resume_sweep(
         excluded_trials=sorted(plan.excluded),
         resumed=int(state.get("resumed", 0)) + 1,
     )
-    return execute_guarded(
-        config=plan.config,
-        paths=paths,
-        pre=pre,
-        tracker=tracker,
-        parent=parent,
-        show_progress=show_progress,
-        excluded=plan.excluded,
-    )
+    session = SweepSession(config=plan.config, paths=paths, pre=pre, tracker=tracker, parent=parent)
+    return execute_sweep(session, show_progress=show_progress, excluded=plan.excluded)

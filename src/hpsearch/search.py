@@ -138,7 +138,6 @@ def make_context(
         X=development.X,
         y=development.y,
         groups=development.groups,
-        by_time=development.times is not None,
         spaces=spaces,
         column_types=column_types,
         task=config.task,
@@ -147,7 +146,6 @@ def make_context(
         folds=config.cv.folds,
         seed=config.seed,
         cpus=max(1, int(config.ray.cpus_per_trial)),
-        fingerprint=development.fingerprint,
         fold_plan=fixed_folds(
             splitter=make_splitter(
                 task=config.task,

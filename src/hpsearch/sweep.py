@@ -57,6 +57,17 @@ class SweepResult:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class SweepSession:
+    """A started sweep: what ``execute_sweep`` needs, from ``start_sweep`` or a resume."""
+
+    config: SweepConfig
+    paths: SweepPaths
+    pre: Preflight
+    tracker: SweepTracker
+    parent: str
+
+
 def _write_lineage(*, config: SweepConfig, pre: Preflight, paths: SweepPaths) -> None:
     paths.config.write_text(
         yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
@@ -105,7 +116,7 @@ def _parent_params(config: SweepConfig) -> dict[str, object]:
 
 def start_sweep(
     *, config: SweepConfig, storage: Path, sweep_file: Path | None = None
-) -> tuple[SweepPaths, Preflight, SweepTracker, str]:
+) -> SweepSession:
     """Preflight (bad input raises before anything is written), then the sweep dir and parent."""
     pre = run_preflight(config)
     tracking_uri = resolve_tracking_uri(config.tracking.uri)
@@ -142,10 +153,10 @@ def start_sweep(
     for artifact in (paths.config, paths.leakage, paths.holdout_ids, paths.packages):
         tracker.log_artifact(parent, artifact, "lineage")
     tracker.log_artifact(parent, paths.spaces, "lineage/search_spaces")
-    return paths, pre, tracker, parent
+    return SweepSession(config=config, paths=paths, pre=pre, tracker=tracker, parent=parent)
 
 
-def execute_sweep(
+def _execute(
     *,
     config: SweepConfig,
     paths: SweepPaths,
@@ -254,43 +265,31 @@ def run_sweep(
     *, config: SweepConfig, storage: Path, sweep_file: Path | None, show_progress: bool = True
 ) -> SweepResult:
     """``hpsearch run``: a new sweep directory and parent run, then ``execute_sweep``."""
-    paths, pre, tracker, parent = start_sweep(config=config, storage=storage, sweep_file=sweep_file)
-    return execute_guarded(
-        config=config,
-        paths=paths,
-        pre=pre,
-        tracker=tracker,
-        parent=parent,
-        show_progress=show_progress,
-    )
+    session = start_sweep(config=config, storage=storage, sweep_file=sweep_file)
+    return execute_sweep(session, show_progress=show_progress)
 
 
-def execute_guarded(
-    *,
-    config: SweepConfig,
-    paths: SweepPaths,
-    pre: Preflight,
-    tracker: SweepTracker,
-    parent: str,
-    show_progress: bool = True,
-    excluded: frozenset[str] = frozenset(),
+def execute_sweep(
+    session: SweepSession, *, show_progress: bool = True, excluded: frozenset[str] = frozenset()
 ) -> SweepResult:
-    """``execute_sweep``; an error escaping it still closes the parent run and sweep.json
-    (status failed; recorded trials are kept, so the sweep stays resumable)."""
+    """Leakage gate, search, selection, reports. An error escaping them still closes the
+    parent run and sweep.json (status failed; recorded trials are kept: resumable)."""
     try:
-        return execute_sweep(
-            config=config,
-            paths=paths,
-            pre=pre,
-            tracker=tracker,
-            parent=parent,
+        return _execute(
+            config=session.config,
+            paths=session.paths,
+            pre=session.pre,
+            tracker=session.tracker,
+            parent=session.parent,
             show_progress=show_progress,
             excluded=excluded,
         )
     except Exception as exc:
-        update_state(paths, status=STATUS_FAILED, pid=None, message=f"{type(exc).__name__}: {exc}")
+        update_state(
+            session.paths, status=STATUS_FAILED, pid=None, message=f"{type(exc).__name__}: {exc}"
+        )
         try:
-            tracker.finish(parent, status="FAILED")
+            session.tracker.finish(session.parent, status="FAILED")
         except Exception:  # the tracking server itself may be the problem
-            logger.warning("could not mark parent run %s FAILED", parent)
+            logger.warning("could not mark parent run %s FAILED", session.parent)
         raise

@@ -37,7 +37,6 @@ class TrialContext:
     X: pd.DataFrame
     y: pd.Series
     groups: pd.Series | None
-    by_time: bool
     spaces: tuple[SearchSpace, ...]
     column_types: ColumnTypes
     task: Task
@@ -46,7 +45,6 @@ class TrialContext:
     folds: int
     seed: int
     cpus: int
-    fingerprint: str
     fold_plan: FixedFolds
     report_every_fold: bool = True
 
