@@ -1,21 +1,24 @@
 """Write trials' child runs off the Tune event loop, in batches.
 
 The driver's Tune loop hands each finished trial to ``ChildRunWriter.submit`` and moves
-on; one background thread drains the queue and writes whatever has accumulated in one
-go. ``close`` flushes and re-raises a write error. A driver killed before a flush loses
-nothing: ``trials.jsonl`` is written first, and ``hpsearch resume`` logs any missing
-child run from it.
+on; one background thread collects what arrives within ``FLUSH_INTERVAL_S`` of the first
+queued trial and writes it in one go (each write is a transaction with its own commit:
+fewer, larger ones cost less driver CPU). ``close`` flushes and re-raises a write error.
+A driver killed before a flush loses nothing: ``trials.jsonl`` is written first, and
+``hpsearch resume`` logs any missing child run from it.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 
 from hpsearch.records import TrialRecord
 from hpsearch.tracking import SweepTracker, child_run
 
 MAX_BATCH = 256
+FLUSH_INTERVAL_S = 0.5
 
 
 class ChildRunWriter:
@@ -36,11 +39,14 @@ class ChildRunWriter:
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            batch = [first]
-            while len(batch) < MAX_BATCH:
+            batch = [self._queue.get()]
+            deadline = time.monotonic() + FLUSH_INTERVAL_S
+            while len(batch) < MAX_BATCH and batch[-1] is not None:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    break
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._queue.get(timeout=wait))
                 except queue.Empty:
                     break
             records = [r for r in batch if r is not None]

@@ -15,7 +15,7 @@ from typing import Any
 from mlflow.entities import Metric, Param, Run, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
-from hpsearch.bulk_runs import ChildRun, bulk_insert_runs, is_sql_store
+from hpsearch.bulk_runs import TAG_USER, ChildRun, bulk_insert_runs, current_user, is_sql_store
 from hpsearch.records import TrialRecord
 from hpsearch.trainable import STATUS_FAILED
 
@@ -215,6 +215,7 @@ def child_run(*, record: TrialRecord, parent_run_id: str) -> ChildRun:
         "hpsearch.node_id": record.node_id,
         "hpsearch.status": record.status,
         "hpsearch.trial_number": str(record.number),
+        TAG_USER: current_user(),  # the client's create_run reads the user from this tag
     }
     if record.error:
         tags["hpsearch.error"] = _clip(record.error, MAX_TAG_LEN)
