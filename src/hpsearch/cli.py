@@ -35,7 +35,7 @@ def _setup_logging(verbose: bool, *, with_ray: bool = False) -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message=".*experimental feature.*")
     if with_ray:
-        from hpsearch.search import quiet_ray_env
+        from hpsearch.ray_runtime import quiet_ray_env
 
         quiet_ray_env()
         import ray  # noqa: F401  (ray sets its own logger levels on import; override below)
@@ -103,22 +103,27 @@ def run(
     """Run a sweep: search, refit the best, validate on hold-out, register if it passes."""
     _setup_logging(verbose, with_ray=True)
     from hpsearch.config import load_sweep, with_overrides
-    from hpsearch.summary import print_result
-    from hpsearch.sweep import run_sweep
+    from hpsearch.ray_runtime import begin_ray
 
     try:
         config = with_overrides(load_sweep(sweep_file), trials=trials, tracking_uri=tracking_uri)
+        ray = begin_ray(config)  # Ray comes up while the rest is imported and prepared
+        from hpsearch.sweep import run_sweep
+
         result = run_sweep(
             config=config,
             storage=storage.expanduser(),
             sweep_file=sweep_file,
             show_progress=progress,
+            ray=ray,
         )
     except HpsearchError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted before the search started; nothing to resume")
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    from hpsearch.summary import print_result
+
     print_result(_console(), result)
     raise typer.Exit(code=result.exit_code)
 

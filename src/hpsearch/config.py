@@ -67,6 +67,7 @@ class SearchConfig(_Section):
     time_budget_s: float | None = Field(None, gt=0)
     concurrency: Literal["auto"] | int = "auto"
     early_stopping: bool = True
+    stopping_quantile: float = Field(0.75, ge=0.5, lt=1.0)
     max_failure_fraction: float = Field(0.5, ge=0.0, le=1.0)
 
     @field_validator("concurrency")

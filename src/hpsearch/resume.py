@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from hpsearch.config import SweepConfig, parse_sweep, with_overrides
 from hpsearch.errors import EXIT_OK, BadInputError
 from hpsearch.preflight import run_preflight
+from hpsearch.ray_runtime import RayStart, begin_ray
 from hpsearch.records import load_records
 from hpsearch.sweep import SweepResult, SweepSession, execute_sweep
 from hpsearch.sweepdir import (
@@ -107,6 +109,25 @@ def resume_sweep(
             f"sweep already finished: {plan.done} of {plan.config.search.trials} trials, "
             f"status {state['status']}. Nothing to do (pass --trials N to extend it).",
         )
+    ray = begin_ray(plan.config)
+    try:
+        session = _reopen(plan=plan, paths=paths, state=state, tracker=tracker, ray=ray)
+    except BaseException:
+        ray.settle()
+        raise
+    return execute_sweep(session, show_progress=show_progress, excluded=plan.excluded)
+
+
+def _reopen(
+    *,
+    plan: ResumePlan,
+    paths: SweepPaths,
+    state: dict[str, Any],
+    tracker: SweepTracker,
+    ray: RayStart,
+) -> SweepSession:
+    """Same data, the same parent run (repaired), the new budget: a session to execute."""
+    parent = str(state["parent_run_id"])
     pre = run_preflight(plan.config)
     recorded = state.get("fingerprints") or {}
     current = {
@@ -130,5 +151,6 @@ def resume_sweep(
         excluded_trials=sorted(plan.excluded),
         resumed=int(state.get("resumed", 0)) + 1,
     )
-    session = SweepSession(config=plan.config, paths=paths, pre=pre, tracker=tracker, parent=parent)
-    return execute_sweep(session, show_progress=show_progress, excluded=plan.excluded)
+    return SweepSession(
+        config=plan.config, paths=paths, pre=pre, tracker=tracker, parent=parent, ray=ray
+    )

@@ -1,11 +1,9 @@
-"""Ray Tune orchestration: start or join Ray, run the trials, return their records."""
+"""Ray Tune orchestration: run the trials on a started Ray, return their records."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,7 +16,6 @@ from optuna.trial import TrialState
 from hpsearch.callbacks import FailureStopper, TrialRecorder
 from hpsearch.config import SweepConfig
 from hpsearch.data import DataPart
-from hpsearch.errors import BadInputError
 from hpsearch.evaluate import fixed_folds, make_splitter
 from hpsearch.interrupts import InterruptGuard, SweepInterrupted
 from hpsearch.metrics import get_metric
@@ -26,7 +23,7 @@ from hpsearch.pipelines import ColumnTypes
 from hpsearch.records import TrialRecord, load_records
 from hpsearch.searcher import HonestOptunaSearch
 from hpsearch.spaces import FAMILY_KEY, ConditionalSpace, SearchSpace, param_name
-from hpsearch.stopping import FoldMedianStopping
+from hpsearch.stopping import FoldQuantileStopping
 from hpsearch.sweepdir import SweepPaths
 from hpsearch.tracking import SweepTracker
 from hpsearch.trainable import (
@@ -36,12 +33,9 @@ from hpsearch.trainable import (
     TrialContext,
     run_trial,
 )
-from hpsearch.tune_patch import keep_starting_actors
+from hpsearch.tune_patch import cached_trainable_lookups, keep_starting_actors
 
 logger = logging.getLogger(__name__)
-
-JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray's job supervisor for the driver
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -53,63 +47,6 @@ class SearchOutcome:
     elapsed_s: float
     concurrency: int
     sampler_states: dict[str, int] = field(default_factory=dict)
-
-
-def quiet_ray_env() -> None:
-    """Environment that keeps Ray quiet and offline; set before ``import ray``."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    os.environ.setdefault("TUNE_MAX_PENDING_TRIALS_PG", "16")
-    os.environ.setdefault("RAY_DEDUP_LOGS", "1")
-    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
-    # hpsearch resumes from trials.jsonl, not from Tune's experiment state: save it rarely
-    os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "300")
-
-
-def detach_job_working_dir() -> None:
-    """Inside a Ray job, keep the job's ``working_dir`` for the driver only.
-
-    The submitted working_dir (sweep file, spaces, data) is read by the driver alone; trials
-    get the data through the object store. Left in the job's runtime env, every trial actor
-    unpacks it first: actors then start slower than trials finish, Tune keeps re-using the
-    one warm actor, and the sweep runs one trial at a time (seen on a 2-node cluster here).
-    """
-    raw = os.environ.get(JOB_CONFIG_ENV)
-    if not raw:
-        return
-    job_config = json.loads(raw)
-    runtime_env = job_config.get("runtime_env") or {}
-    if runtime_env.pop("working_dir", None) is not None:
-        job_config["runtime_env"] = runtime_env
-        os.environ[JOB_CONFIG_ENV] = json.dumps(job_config)
-
-
-def init_ray(*, address: str | None, cpus_per_trial: int) -> None:
-    """Join the cluster at ``address``, or start a local Ray instance."""
-    quiet_ray_env()
-    import ray
-
-    if ray.is_initialized():
-        return
-    detach_job_working_dir()
-    env = {name: str(cpus_per_trial) for name in THREAD_ENV}
-    joining = address is not None or bool(os.environ.get("RAY_ADDRESS"))  # e.g. inside a job
-    local: dict[str, Any] = {} if joining else {"include_dashboard": False}
-    try:
-        ray.init(
-            address=address,
-            log_to_driver=False,
-            configure_logging=False,
-            runtime_env={"env_vars": env},
-            **local,
-        )
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        where = address or os.environ.get("RAY_ADDRESS") or "a new local instance"
-        raise BadInputError(
-            f"cannot start or join Ray at {where}: {exc}. Fix: check ray.address (null starts "
-            "Ray locally) and that the cluster is up (`ray status --address HOST:6379`)."
-        ) from None
 
 
 def resolve_concurrency(config: SweepConfig) -> int:
@@ -284,7 +221,9 @@ def run_search(
     limited = ConcurrencyLimiter(searcher, max_concurrent=concurrency)
     scheduler: Any
     if config.search.early_stopping and config.cv.folds >= 3:
-        stopping = FoldMedianStopping(mode=mode, n_folds=config.cv.folds)
+        stopping = FoldQuantileStopping(
+            mode=mode, n_folds=config.cv.folds, quantile=config.search.stopping_quantile
+        )
         stopping.seed_history(
             [
                 list(_running_means(r.fold_scores.get(config.primary_metric, [])).values())
@@ -340,7 +279,8 @@ def run_search(
             ),
         )
         try:
-            tuner.fit()
+            with cached_trainable_lookups():
+                tuner.fit()
         finally:
             recorder.close()  # every finished trial's child run is written before we go on
         if guard.interrupted:

@@ -21,8 +21,9 @@ from hpsearch.leakage import raise_if_failed
 from hpsearch.lineage import freeze_text, git_commit, key_versions, package_versions
 from hpsearch.outputs import SelectionOutcome, select_and_report
 from hpsearch.preflight import Preflight, run_preflight
+from hpsearch.ray_runtime import RayStart, begin_ray
 from hpsearch.records import load_records
-from hpsearch.search import SearchOutcome, init_ray, make_context, optimisation_mode, run_search
+from hpsearch.search import SearchOutcome, make_context, optimisation_mode, run_search
 from hpsearch.sweepdir import (
     STATUS_COMPLETED,
     STATUS_FAILED,
@@ -66,6 +67,7 @@ class SweepSession:
     pre: Preflight
     tracker: SweepTracker
     parent: str
+    ray: RayStart
 
 
 def _write_lineage(*, config: SweepConfig, pre: Preflight, paths: SweepPaths) -> None:
@@ -115,9 +117,10 @@ def _parent_params(config: SweepConfig) -> dict[str, object]:
 
 
 def start_sweep(
-    *, config: SweepConfig, storage: Path, sweep_file: Path | None = None
+    *, config: SweepConfig, storage: Path, ray: RayStart, sweep_file: Path | None = None
 ) -> SweepSession:
-    """Preflight (bad input raises before anything is written), then the sweep dir and parent."""
+    """Preflight (bad input raises before anything is written), then the sweep dir and parent
+    (while ``ray`` starts)."""
     pre = run_preflight(config)
     tracking_uri = resolve_tracking_uri(config.tracking.uri)
     paths = create_sweep_dir(storage=storage, name=config.name)
@@ -153,7 +156,9 @@ def start_sweep(
     for artifact in (paths.config, paths.leakage, paths.holdout_ids, paths.packages):
         tracker.log_artifact(parent, artifact, "lineage")
     tracker.log_artifact(parent, paths.spaces, "lineage/search_spaces")
-    return SweepSession(config=config, paths=paths, pre=pre, tracker=tracker, parent=parent)
+    return SweepSession(
+        config=config, paths=paths, pre=pre, tracker=tracker, parent=parent, ray=ray
+    )
 
 
 def _execute(
@@ -163,6 +168,7 @@ def _execute(
     pre: Preflight,
     tracker: SweepTracker,
     parent: str,
+    ray: RayStart,
     show_progress: bool = True,
     excluded: frozenset[str] = frozenset(),
 ) -> SweepResult:
@@ -178,7 +184,7 @@ def _execute(
                 paths, EXIT_LEAKAGE, STATUS_LEAKAGE, uri, parent, None, None, str(exc)
             )
     update_state(paths, status=STATUS_RUNNING, pid=os.getpid(), host=socket.gethostname())
-    init_ray(address=config.ray.address, cpus_per_trial=max(1, int(config.ray.cpus_per_trial)))
+    ray.wait()
     ctx = make_context(
         config=config,
         development=pre.data.development,
@@ -262,10 +268,22 @@ def _search_problem(*, config: SweepConfig, search: SearchOutcome) -> str:
 
 
 def run_sweep(
-    *, config: SweepConfig, storage: Path, sweep_file: Path | None, show_progress: bool = True
+    *,
+    config: SweepConfig,
+    storage: Path,
+    sweep_file: Path | None,
+    show_progress: bool = True,
+    ray: RayStart | None = None,
 ) -> SweepResult:
-    """``hpsearch run``: a new sweep directory and parent run, then ``execute_sweep``."""
-    session = start_sweep(config=config, storage=storage, sweep_file=sweep_file)
+    """``hpsearch run``: a new sweep directory and parent run, then ``execute_sweep``.
+
+    Ray starts in the background first (or already has: ``ray`` from the CLI)."""
+    ray = ray or begin_ray(config)
+    try:
+        session = start_sweep(config=config, storage=storage, ray=ray, sweep_file=sweep_file)
+    except BaseException:
+        ray.settle()  # no start-up thread outlives the call
+        raise
     return execute_sweep(session, show_progress=show_progress)
 
 
@@ -281,6 +299,7 @@ def execute_sweep(
             pre=session.pre,
             tracker=session.tracker,
             parent=session.parent,
+            ray=session.ray,
             show_progress=show_progress,
             excluded=excluded,
         )
@@ -293,3 +312,5 @@ def execute_sweep(
         except Exception:  # the tracking server itself may be the problem
             logger.warning("could not mark parent run %s FAILED", session.parent)
         raise
+    finally:
+        session.ray.settle()

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import parallel_config
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from hpsearch.evaluate import FixedFolds, FoldScore, cross_validate_pipeline
 from hpsearch.metrics import Task, get_metric
@@ -56,9 +56,9 @@ def data_fingerprint(X: pd.DataFrame, y: pd.Series) -> str:
     return fingerprint(X, y)
 
 
-def _max_threads() -> int:
-    """The most threads any BLAS/OpenMP pool loaded in this process would use now."""
-    return max((int(info.get("num_threads", 1)) for info in threadpool_info()), default=1)
+def _max_threads(controller: ThreadpoolController) -> int:
+    """The most threads any BLAS/OpenMP pool the controller found would use now."""
+    return max((int(info.get("num_threads", 1)) for info in controller.info()), default=1)
 
 
 def _fold_payload(*, ctx: TrialContext, scores: list[FoldScore]) -> dict[str, Any]:
@@ -98,29 +98,33 @@ def evaluate_config(
     }
     metrics = [get_metric(name=m, task=ctx.task) for m in ctx.metrics]
     scores: list[FoldScore] = []
+    try:
+        pipeline = build_pipeline(
+            space=space,
+            params=params,
+            column_types=ctx.column_types,
+            n_jobs=ctx.cpus,
+            seed=ctx.seed,
+        )
+        # BLAS/OpenMP threads and joblib workers (estimators with n_jobs=None) stay within
+        # the CPUs this trial reserved. The pools are found once per trial (a scan of the
+        # loaded libraries, a few ms), after building the pipeline has imported the
+        # estimator's own native libraries; pools loaded later start from the actor's
+        # OMP_NUM_THREADS/OPENBLAS_NUM_THREADS/MKL_NUM_THREADS, set to the same number.
+        pools = ThreadpoolController()
 
-    def on_fold(score: FoldScore) -> bool:
-        scores.append(score)
-        last = len(scores) == ctx.folds
-        if ctx.report_every_fold or last:
-            payload = {**base, **_fold_payload(ctx=ctx, scores=scores)}
-            payload["hpsearch_status"] = STATUS_COMPLETED if last else STATUS_RUNNING
-            if last:  # after the fits: pools loaded lazily by the estimator count too
-                payload["max_threads"] = _max_threads()
-            report(payload)
-        return False
+        def on_fold(score: FoldScore) -> bool:
+            scores.append(score)
+            last = len(scores) == ctx.folds
+            if ctx.report_every_fold or last:
+                payload = {**base, **_fold_payload(ctx=ctx, scores=scores)}
+                payload["hpsearch_status"] = STATUS_COMPLETED if last else STATUS_RUNNING
+                if last:  # after the fits: what the limits left each pool
+                    payload["max_threads"] = _max_threads(pools)
+                report(payload)
+            return False
 
-    # BLAS/OpenMP threads and joblib workers (estimators with n_jobs=None) stay within
-    # the CPUs this trial reserved
-    with threadpool_limits(limits=ctx.cpus), parallel_config(n_jobs=ctx.cpus):
-        try:
-            pipeline = build_pipeline(
-                space=space,
-                params=params,
-                column_types=ctx.column_types,
-                n_jobs=ctx.cpus,
-                seed=ctx.seed,
-            )
+        with pools.limit(limits=ctx.cpus), parallel_config(n_jobs=ctx.cpus):
             cross_validate_pipeline(
                 pipeline=pipeline,
                 X=ctx.X,
@@ -130,24 +134,26 @@ def evaluate_config(
                 metrics=metrics,
                 on_fold=on_fold,
             )
-        except Exception as exc:
-            message = str(exc).splitlines()[0][:500] if str(exc) else ""
-            report(
-                {
-                    **base,
-                    "hpsearch_status": STATUS_FAILED,
-                    "objective": float("nan"),
-                    "folds_completed": len(scores),
-                    "error": f"{type(exc).__name__}: {message}",
-                    "traceback": traceback.format_exc()[-8000:],
-                }
-            )
+    except Exception as exc:
+        message = str(exc).splitlines()[0][:500] if str(exc) else ""
+        report(
+            {
+                **base,
+                "hpsearch_status": STATUS_FAILED,
+                "objective": float("nan"),
+                "folds_completed": len(scores),
+                "error": f"{type(exc).__name__}: {message}",
+                "traceback": traceback.format_exc()[-8000:],
+            }
+        )
 
 
 def _node_id() -> str:
     try:
         import ray
 
+        if not ray.is_initialized():  # the runtime context would start Ray
+            return os.uname().nodename
         return str(ray.get_runtime_context().get_node_id())
     except Exception:  # outside Ray (unit tests)
         return os.uname().nodename

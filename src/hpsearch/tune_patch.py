@@ -1,4 +1,6 @@
-"""One targeted fix to Ray Tune 2.60's actor reuse (applied once per process, by name).
+"""Two targeted changes to Ray Tune 2.60's driver loop.
+
+1. Actor reuse (``keep_starting_actors``, applied once per process, by name).
 
 ``TuneController._maybe_reuse_cached_actor`` gives a pending trial a freed, cached actor
 and *removes* the actor that was already starting for that trial. When trials finish
@@ -12,11 +14,19 @@ and is being constructed; the cached actor then serves the next new trial, so th
 live actors grows to the concurrency. An actor still waiting for resources is replaced as
 Tune does (keeping it could deadlock: the idle cached actor may hold the CPU it waits for,
 as after a lost node).
+
+2. Trainable lookups (``cached_trainable_lookups``, for one ``Tuner.fit``). Every new
+``Trial`` validates its trainable name and then loads the trainable class, three
+round trips to the GCS key-value store and one unpickling per trial (about 8 ms of
+driver time per trial here, a tenth of a near-zero-cost trial). Within one fit the
+registered trainable does not change, so each name is looked up once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -52,3 +62,36 @@ def keep_starting_actors() -> bool:
     setattr(_maybe_reuse_cached_actor, _MARK, True)
     setattr(TuneController, "_maybe_reuse_cached_actor", _maybe_reuse_cached_actor)  # noqa: B010
     return True
+
+
+@contextmanager
+def cached_trainable_lookups() -> Iterator[None]:
+    """Memoise ``Trial``'s trainable validation and class lookup while the block runs."""
+    from ray.tune.experiment import trial as trial_module
+
+    validate: Callable[[str], None] | None = getattr(trial_module, "validate_trainable", None)
+    lookup: Callable[[str], Any] | None = getattr(trial_module, "get_trainable_cls", None)
+    if validate is None or lookup is None:
+        logger.warning("Ray Tune changed: trainable lookups not cached")
+        yield
+        return
+    valid: set[str] = set()
+    classes: dict[str, Any] = {}
+
+    def cached_validate(name: str) -> None:
+        if name not in valid:
+            validate(name)
+            valid.add(name)
+
+    def cached_lookup(name: str) -> Any:
+        if name not in classes:
+            classes[name] = lookup(name)
+        return classes[name]
+
+    setattr(trial_module, "validate_trainable", cached_validate)  # noqa: B010
+    setattr(trial_module, "get_trainable_cls", cached_lookup)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(trial_module, "validate_trainable", validate)  # noqa: B010
+        setattr(trial_module, "get_trainable_cls", lookup)  # noqa: B010

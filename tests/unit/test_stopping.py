@@ -1,4 +1,4 @@
-"""stopping.FoldMedianStopping: a pure-Python median rule over running CV means.
+"""stopping.FoldQuantileStopping: a pure-Python quantile rule over running CV means.
 
 Trials are tiny objects with a ``trial_id``; the scheduler never touches Ray itself.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hpsearch.stopping import FoldMedianStopping
+from hpsearch.stopping import FoldQuantileStopping
 from hpsearch.trainable import STATUS_COMPLETED, STATUS_RUNNING
 
 STOP, CONTINUE = "STOP", "CONTINUE"
@@ -30,7 +30,7 @@ def _result(fold: int, objective: float, *, last: bool = False) -> dict[str, Any
     }
 
 
-def _complete(sched: FoldMedianStopping, trial_id: str, curve: list[float]) -> None:
+def _complete(sched: FoldQuantileStopping, trial_id: str, curve: list[float]) -> None:
     """Feed a trial that finishes every fold with running means ``curve``."""
     trial = FakeTrial(trial_id)
     for fold, value in enumerate(curve, start=1):
@@ -49,8 +49,9 @@ REFERENCE = [
 ]
 
 
-def _scheduler(mode: str = "max", **kwargs: Any) -> FoldMedianStopping:
-    return FoldMedianStopping(mode=mode, n_folds=N_FOLDS, min_completed=5, **kwargs)
+def _scheduler(mode: str = "max", **kwargs: Any) -> FoldQuantileStopping:
+    kwargs.setdefault("quantile", 0.5)  # the median rule: REFERENCE's medians above
+    return FoldQuantileStopping(mode=mode, n_folds=N_FOLDS, min_completed=5, **kwargs)
 
 
 def test_nothing_stopped_before_min_completed() -> None:
@@ -158,8 +159,24 @@ def test_seed_history_counts_full_curves_only() -> None:
 
 @pytest.mark.parametrize("min_completed", [1, 3])
 def test_min_completed_is_configurable(min_completed: int) -> None:
-    sched = FoldMedianStopping(mode="max", n_folds=N_FOLDS, min_completed=min_completed)
+    sched = FoldQuantileStopping(mode="max", n_folds=N_FOLDS, min_completed=min_completed)
     for i, curve in enumerate(REFERENCE[:min_completed]):
         _complete(sched, f"ref{i}", curve)
     # median of the first min_completed curves at fold 1
     assert sched.on_trial_result(None, FakeTrial("bad"), _result(1, 0.0)) == STOP
+
+
+def test_default_quantile_keeps_only_the_best_quarter() -> None:
+    # fold-1 values 0.70..0.90: the 75th percentile is 0.85 (the median 0.80)
+    sched = FoldQuantileStopping(mode="max", n_folds=N_FOLDS)
+    for i, curve in enumerate(REFERENCE):
+        _complete(sched, f"ref{i}", curve)
+    assert "q=0.75" in sched.debug_string()
+    assert sched.on_trial_result(None, FakeTrial("above_median"), _result(1, 0.84)) == STOP
+    assert sched.on_trial_result(None, FakeTrial("top_quarter"), _result(1, 0.86)) == CONTINUE
+    # minimising, the best quarter lies below the 25th percentile (0.75)
+    low = FoldQuantileStopping(mode="min", n_folds=N_FOLDS)
+    for i, curve in enumerate(REFERENCE):
+        _complete(low, f"ref{i}", curve)
+    assert low.on_trial_result(None, FakeTrial("below_median"), _result(1, 0.76)) == STOP
+    assert low.on_trial_result(None, FakeTrial("best_quarter"), _result(1, 0.74)) == CONTINUE
