@@ -339,6 +339,12 @@ def main() -> None:
     except HpsearchError as exc:  # pragma: no cover - commands catch their own
         Console(stderr=True).print(f"error: {exc}", markup=False)
         sys.exit(exc.exit_code if exc.exit_code else EXIT_BAD_INPUT)
+    except SystemExit as done:  # Typer's way out, after the command printed everything
+        if not isinstance(done.code, int | None):
+            raise
+        from hpsearch.ray_runtime import exit_process
+
+        exit_process(done.code or 0)
 
 
 if __name__ == "__main__":
