@@ -3,8 +3,8 @@
 After fold ``k`` a trial is stopped when its running mean of the primary metric is
 worse than the ``quantile`` of the running means, at the same fold, of the trials that
 completed every fold (at least ``min_completed`` of them, so early trials are never
-judged against noise). ``quantile`` 0.5 is the median stopping rule; the default 0.75
-asks a trial to stay within the best quarter. Every trial sees the same folds, so the
+judged against noise). ``quantile`` 0.5 is the median stopping rule; 0.75 (the sweep
+file's default, ``search.stopping_quantile``) asks a trial to stay within the best quarter. Every trial sees the same folds, so the
 comparison at fold ``k`` is paired, and TPE spends most of a budget near the best
 configurations, where the median rule lets almost every trial run to the end (measured
 in ``docs/benchmarks.md``). Stopped trials are PRUNED: told to Optuna as such, never
@@ -20,8 +20,6 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from hpsearch.trainable import STATUS_COMPLETED
 
-DEFAULT_QUANTILE = 0.75
-
 
 class FoldQuantileStopping(FIFOScheduler):
     """Quantile stopping rule over folds completed (``folds_completed`` in results)."""
@@ -31,15 +29,15 @@ class FoldQuantileStopping(FIFOScheduler):
         *,
         mode: str,
         n_folds: int,
-        quantile: float = DEFAULT_QUANTILE,
+        quantile: float,
         min_completed: int = 5,
         grace_folds: int = 1,
     ) -> None:
         super().__init__()
         self.mode = mode
         self.n_folds = n_folds
-        # the share of completed trials a running one must not fall behind
-        self.quantile = quantile if mode == "max" else 1.0 - quantile
+        self.quantile = quantile  # the share of completed trials one must not fall behind
+        self._level = quantile if mode == "max" else 1.0 - quantile  # of the sorted values
         self.min_completed = min_completed
         self.grace_folds = grace_folds
         self._curves: dict[str, list[float]] = {}
@@ -62,7 +60,7 @@ class FoldQuantileStopping(FIFOScheduler):
             return str(TrialScheduler.CONTINUE)
         if folds < self.grace_folds or len(self._completed) < self.min_completed:
             return str(TrialScheduler.CONTINUE)
-        reference = float(np.quantile([c[folds - 1] for c in self._completed], self.quantile))
+        reference = float(np.quantile([c[folds - 1] for c in self._completed], self._level))
         if self._worse(curve[-1], reference):
             return str(TrialScheduler.STOP)
         return str(TrialScheduler.CONTINUE)

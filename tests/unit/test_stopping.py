@@ -159,23 +159,25 @@ def test_seed_history_counts_full_curves_only() -> None:
 
 @pytest.mark.parametrize("min_completed", [1, 3])
 def test_min_completed_is_configurable(min_completed: int) -> None:
-    sched = FoldQuantileStopping(mode="max", n_folds=N_FOLDS, min_completed=min_completed)
+    sched = FoldQuantileStopping(
+        mode="max", n_folds=N_FOLDS, quantile=0.5, min_completed=min_completed
+    )
     for i, curve in enumerate(REFERENCE[:min_completed]):
         _complete(sched, f"ref{i}", curve)
     # median of the first min_completed curves at fold 1
     assert sched.on_trial_result(None, FakeTrial("bad"), _result(1, 0.0)) == STOP
 
 
-def test_default_quantile_keeps_only_the_best_quarter() -> None:
+def test_quantile_075_keeps_only_the_best_quarter() -> None:
     # fold-1 values 0.70..0.90: the 75th percentile is 0.85 (the median 0.80)
-    sched = FoldQuantileStopping(mode="max", n_folds=N_FOLDS)
+    sched = FoldQuantileStopping(mode="max", n_folds=N_FOLDS, quantile=0.75)
     for i, curve in enumerate(REFERENCE):
         _complete(sched, f"ref{i}", curve)
     assert "q=0.75" in sched.debug_string()
     assert sched.on_trial_result(None, FakeTrial("above_median"), _result(1, 0.84)) == STOP
     assert sched.on_trial_result(None, FakeTrial("top_quarter"), _result(1, 0.86)) == CONTINUE
     # minimising, the best quarter lies below the 25th percentile (0.75)
-    low = FoldQuantileStopping(mode="min", n_folds=N_FOLDS)
+    low = FoldQuantileStopping(mode="min", n_folds=N_FOLDS, quantile=0.75)
     for i, curve in enumerate(REFERENCE):
         _complete(low, f"ref{i}", curve)
     assert low.on_trial_result(None, FakeTrial("below_median"), _result(1, 0.76)) == STOP
