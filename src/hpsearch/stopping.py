@@ -4,11 +4,11 @@ After fold ``k`` a trial is stopped when its running mean of the primary metric 
 worse than the ``quantile`` of the running means, at the same fold, of the trials that
 completed every fold (at least ``min_completed`` of them, so early trials are never
 judged against noise). ``quantile`` 0.5 is the median stopping rule; 0.75 (the sweep
-file's default, ``search.stopping_quantile``) asks a trial to stay within the best quarter. Every trial sees the same folds, so the
-comparison at fold ``k`` is paired, and TPE spends most of a budget near the best
-configurations, where the median rule lets almost every trial run to the end (measured
-in ``docs/benchmarks.md``). Stopped trials are PRUNED: told to Optuna as such, never
-selected.
+file's default, ``search.stopping_quantile``) asks a trial to stay within the best
+quarter. Every trial sees the same folds, so the comparison at fold ``k`` is paired, and
+TPE spends most of a budget near the best configurations, where the median rule lets
+almost every trial run to the end (measured in ``docs/benchmarks.md``). Stopped trials
+are PRUNED: told to Optuna as such, never selected.
 """
 
 from __future__ import annotations
