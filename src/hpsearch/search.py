@@ -33,7 +33,11 @@ from hpsearch.trainable import (
     TrialContext,
     run_trial,
 )
-from hpsearch.tune_patch import cached_trainable_lookups, keep_starting_actors
+from hpsearch.tune_patch import (
+    cached_trainable_lookups,
+    keep_starting_actors,
+    retry_pending_on_lost_actor,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +212,7 @@ def run_search(
     from ray.tune.search import ConcurrencyLimiter
 
     keep_starting_actors()
+    retry_pending_on_lost_actor()
     all_records = load_records(paths.trials)
     previous = [r for r in all_records if r.trial_id not in excluded]
     retry = [r for r in all_records if r.trial_id in excluded]

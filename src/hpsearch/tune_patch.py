@@ -1,4 +1,4 @@
-"""Two targeted changes to Ray Tune 2.60's driver loop.
+"""Targeted changes to Ray Tune 2.60's driver loop.
 
 1. Actor reuse (``keep_starting_actors``, applied once per process, by name).
 
@@ -20,6 +20,13 @@ as after a lost node).
 round trips to the GCS key-value store and one unpickling per trial (about 8 ms of
 driver time per trial here, a tenth of a near-zero-cost trial). Within one fit the
 registered trainable does not change, so each name is looked up once.
+
+3. Lost actors during a reset (``retry_pending_on_lost_actor``, with 1). Tune retries a
+trial whose actor dies while it is RUNNING (``FailureConfig.max_failures``), but a trial
+handed a reused actor is still PENDING while the actor resets: when that actor's node
+dies then, Tune ends the trial as an error. Seen in the cluster test that kills a worker
+node (one trial "failed" with "Socket closed ... may or may not have been executed on the
+actor"). The patch requeues such a trial as Tune requeues a running one.
 """
 
 from __future__ import annotations
@@ -95,3 +102,37 @@ def cached_trainable_lookups() -> Iterator[None]:
     finally:
         setattr(trial_module, "validate_trainable", validate)  # noqa: B010
         setattr(trial_module, "get_trainable_cls", lookup)  # noqa: B010
+
+
+def retry_pending_on_lost_actor() -> bool:
+    """Patch ``_process_trial_failure`` (idempotent); False when Tune's internals changed."""
+    from ray.exceptions import RayActorError
+    from ray.tune.execution.tune_controller import TuneController as controller
+    from ray.tune.experiment import Trial
+
+    original = getattr(controller, "_process_trial_failure", None)
+    if original is None or not hasattr(controller, "_try_recover"):
+        logger.warning("Ray Tune changed: lost-actor retry patch not applied")
+        return False
+    if getattr(original, _MARK, False):
+        return True
+
+    def _process_trial_failure(self: Any, trial: Any, exception: Exception) -> None:
+        if (
+            trial.status == Trial.PENDING
+            and isinstance(exception, RayActorError)
+            and trial.run_metadata.num_failures < trial.max_failures
+        ):
+            # the same steps as Tune's own branch for a RUNNING trial
+            self._has_errored = True
+            trial.handle_error(exception)
+            self._try_recover(trial, exc=exception)
+            self._callbacks.on_trial_recover(
+                iteration=self._iteration, trials=self._trials, trial=trial
+            )
+            return
+        original(self, trial, exception)
+
+    setattr(_process_trial_failure, _MARK, True)
+    setattr(controller, "_process_trial_failure", _process_trial_failure)  # noqa: B010
+    return True
