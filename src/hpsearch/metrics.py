@@ -8,7 +8,6 @@ from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
-from scipy.stats import rankdata
 
 Task = Literal["classification", "regression"]
 
@@ -133,12 +132,25 @@ def _from_confusion(name: str, cm: np.ndarray) -> float:
     return float(np.sum(per_class * support) / n)
 
 
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their average rank (``scipy.stats.rankdata``'s default),
+    without its argument handling, which dominates on fold-sized arrays."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    starts = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    group = np.cumsum(starts) - 1
+    bounds = np.concatenate((np.flatnonzero(starts), [len(values)]))
+    ranks = np.empty(len(values), dtype=float)
+    ranks[order] = 0.5 * (bounds[group] + 1 + bounds[group + 1])
+    return ranks
+
+
 def _binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
     n_pos = int(positive.sum())
     n_neg = len(positive) - n_pos
     if n_pos == 0 or n_neg == 0:
         raise ValueError("ROC AUC is undefined: only one class present in y_true")
-    ranks = rankdata(score)
+    ranks = _average_ranks(np.asarray(score, dtype=float))
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 

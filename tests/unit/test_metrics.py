@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import rankdata
 from sklearn import metrics as skm
 
-from hpsearch.metrics import compute_metric, get_metric
+from hpsearch.metrics import _average_ranks, compute_metric, get_metric
 
 
 def _proba(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -102,3 +103,14 @@ def test_undefined_metrics_raise() -> None:
             y_proba=None,
             classes=None,
         )
+
+
+def test_average_ranks_match_scipy() -> None:
+    rng = np.random.default_rng(0)
+    for values in (
+        rng.normal(size=50),
+        rng.integers(0, 5, size=80).astype(float),  # many ties
+        np.array([0.3]),
+        np.array([1.0, 1.0, 1.0]),
+    ):
+        np.testing.assert_array_equal(_average_ranks(values), rankdata(values))
