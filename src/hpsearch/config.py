@@ -69,6 +69,7 @@ class SearchConfig(_Section):
     early_stopping: bool = True
     stopping_quantile: float = Field(0.75, ge=0.5, lt=1.0)
     max_failure_fraction: float = Field(0.5, ge=0.0, le=1.0)
+    preprocess_cache_mb: int = Field(256, ge=0)
 
     @field_validator("concurrency")
     @classmethod

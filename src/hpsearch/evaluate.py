@@ -6,7 +6,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 from hpsearch.errors import TrialError
+from hpsearch.fold_cache import FoldCache, TransformedFold, preprocessing_key, size_of
 from hpsearch.metrics import Metric, Task, compute_metric
 
 
@@ -123,12 +124,12 @@ def fixed_folds(
 
 def score_model(
     *,
-    model: Pipeline,
-    X: pd.DataFrame,
+    model: Any,
+    X: Any,
     y: pd.Series,
     metrics: Sequence[Metric],
 ) -> dict[str, float]:
-    """Every metric of a fitted model on (X, y)."""
+    """Every metric of a fitted model (a pipeline or a final estimator) on (X, y)."""
     y_proba = None
     classes = None
     if any(m.needs_proba for m in metrics) and hasattr(model, "predict_proba"):
@@ -148,6 +149,94 @@ def score_model(
     }
 
 
+def _transform_fold(
+    *, preprocess: Pipeline, X_train: pd.DataFrame, y_train: pd.Series, X_val: pd.DataFrame
+) -> TransformedFold:
+    start = time.perf_counter()
+    fitted = clone(preprocess)
+    Xt_train = fitted.fit_transform(X_train, y_train)
+    fit_time = time.perf_counter() - start
+    Xt_val = fitted.transform(X_val)
+    return TransformedFold(
+        X_train=Xt_train,
+        X_validation=Xt_val,
+        fit_time_s=fit_time,
+        nbytes=size_of(Xt_train) + size_of(Xt_val),
+    )
+
+
+def evaluate_fold(
+    *,
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y: pd.Series,
+    fold: int,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    metrics: Sequence[Metric],
+    cache: FoldCache | None = None,
+    cache_key: str = "",
+) -> FoldScore:
+    """Fit a fresh clone of ``pipeline`` on one fold's training rows and score it.
+
+    The preprocessing steps (all but the last) are fitted on the training rows, then the
+    final estimator on their output, as ``Pipeline.fit`` does. With a ``cache``, the
+    preprocessing output of this fold is reused by later trials whose preprocessing steps
+    have the same classes and parameters. Training scores use the output of
+    ``fit_transform`` on the training rows: for hpsearch's imputers, scalers and encoders
+    it equals ``transform`` after ``fit``. ``cache_key`` is ``preprocessing_key`` of the
+    pipeline's preprocessing steps when the caller computed it already. Raises
+    ``TrialError`` when anything fails and when a validation score is not finite: never a
+    silent NaN.
+    """
+    y_train, y_val = y.iloc[train_idx], y.iloc[val_idx]
+    try:
+        if len(pipeline.steps) < 2:
+            X_train, X_val = X.iloc[train_idx], X.iloc[val_idx]
+            model: Any = clone(pipeline)
+            start = time.perf_counter()
+            model.fit(X_train, y_train)
+            fit_time = time.perf_counter() - start
+            validation = score_model(model=model, X=X_val, y=y_val, metrics=metrics)
+            train = score_model(model=model, X=X_train, y=y_train, metrics=metrics)
+        else:
+            preprocess = pipeline[:-1]
+            key = cache_key or (preprocessing_key(preprocess) if cache is not None else "")
+            part = cache.get(fold=fold, key=key) if cache is not None else None
+            fit_time = 0.0
+            if part is None:
+                part = _transform_fold(
+                    preprocess=preprocess,
+                    X_train=X.iloc[train_idx],
+                    y_train=y_train,
+                    X_val=X.iloc[val_idx],
+                )
+                fit_time = part.fit_time_s
+                if cache is not None:
+                    cache.put(fold=fold, key=key, entry=part)
+            model = clone(pipeline.steps[-1][1])
+            start = time.perf_counter()
+            model.fit(part.X_train, y_train)
+            fit_time += time.perf_counter() - start
+            validation = score_model(model=model, X=part.X_validation, y=y_val, metrics=metrics)
+            train = score_model(model=model, X=part.X_train, y=y_train, metrics=metrics)
+    except Exception as exc:
+        raise TrialError(
+            f"fold {fold} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        ) from exc
+    bad = [k for k, v in validation.items() if not np.isfinite(v)]
+    if bad:
+        raise TrialError(f"fold {fold} produced non-finite scores for {', '.join(bad)}")
+    return FoldScore(
+        fold=fold,
+        validation=validation,
+        train=train,
+        fit_time_s=fit_time,
+        n_train=len(train_idx),
+        n_validation=len(val_idx),
+    )
+
+
 def cross_validate_pipeline(
     *,
     pipeline: Pipeline,
@@ -157,6 +246,7 @@ def cross_validate_pipeline(
     splitter: Splitter,
     metrics: Sequence[Metric],
     on_fold: FoldCallback | None = None,
+    cache: FoldCache | None = None,
 ) -> CVResult:
     """Fit a fresh clone per fold; every transformer sees training-fold rows only.
 
@@ -165,30 +255,18 @@ def cross_validate_pipeline(
     """
     scores: list[FoldScore] = []
     n_folds = splitter.get_n_splits(X, y, groups)
+    key = preprocessing_key(pipeline[:-1]) if cache is not None and len(pipeline) > 1 else ""
     for fold, (train_idx, val_idx) in enumerate(splitter.split(X, y, groups)):
-        model = clone(pipeline)
-        X_train, y_train = X.iloc[train_idx], y.iloc[train_idx]
-        X_val, y_val = X.iloc[val_idx], y.iloc[val_idx]
-        try:
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-            fit_time = time.perf_counter() - start
-            validation = score_model(model=model, X=X_val, y=y_val, metrics=metrics)
-            train = score_model(model=model, X=X_train, y=y_train, metrics=metrics)
-        except Exception as exc:
-            raise TrialError(
-                f"fold {fold} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-            ) from exc
-        bad = [k for k, v in validation.items() if not np.isfinite(v)]
-        if bad:
-            raise TrialError(f"fold {fold} produced non-finite scores for {', '.join(bad)}")
-        score = FoldScore(
+        score = evaluate_fold(
+            pipeline=pipeline,
+            X=X,
+            y=y,
             fold=fold,
-            validation=validation,
-            train=train,
-            fit_time_s=fit_time,
-            n_train=len(train_idx),
-            n_validation=len(val_idx),
+            train_idx=train_idx,
+            val_idx=val_idx,
+            metrics=metrics,
+            cache=cache,
+            cache_key=key,
         )
         scores.append(score)
         if on_fold is not None and on_fold(score) and fold + 1 < n_folds:

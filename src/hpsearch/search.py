@@ -31,7 +31,6 @@ from hpsearch.trainable import (
     STATUS_FAILED,
     STATUS_PRUNED,
     TrialContext,
-    run_trial,
 )
 from hpsearch.tune_patch import (
     cached_trainable_lookups,
@@ -100,6 +99,7 @@ def make_context(
             groups=development.groups,
         ),
         report_every_fold=config.search.early_stopping,
+        cache_mb=config.search.preprocess_cache_mb,
     )
 
 
@@ -211,6 +211,8 @@ def run_search(
     from ray import tune
     from ray.tune.search import ConcurrencyLimiter
 
+    from hpsearch.fold_trainable import FoldTrainable
+
     keep_starting_actors()
     retry_pending_on_lost_actor()
     all_records = load_records(paths.trials)
@@ -261,7 +263,7 @@ def run_search(
             finished=len(previous),
         )
         trainable = tune.with_resources(
-            tune.with_parameters(run_trial, ctx=ctx), {"cpu": config.ray.cpus_per_trial}
+            tune.with_parameters(FoldTrainable, ctx=ctx), {"cpu": config.ray.cpus_per_trial}
         )
         tuner = tune.Tuner(
             trainable,
@@ -279,7 +281,7 @@ def run_search(
                 stop=stopper,
                 callbacks=[recorder],
                 failure_config=tune.FailureConfig(max_failures=3, fail_fast=False),
-                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_at_end=False),
                 log_to_file=False,
             ),
         )

@@ -67,6 +67,11 @@ class FoldQuantileStopping(FIFOScheduler):
 
     def on_trial_complete(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> None:
         curve = self._curves.pop(trial.trial_id, [])
+        # a result marked done (the last fold) reaches the scheduler only here, not
+        # through on_trial_result
+        folds = int((result or {}).get("folds_completed", 0) or 0)
+        if result and "objective" in result and folds == len(curve) + 1:
+            curve.append(float(result["objective"]))
         if (
             result
             and result.get("hpsearch_status") == STATUS_COMPLETED

@@ -1,16 +1,19 @@
-"""The code that runs inside a Ray Tune trial: one config, cross-validated, fold by fold.
+"""What runs inside a trial, without Ray: one config, cross-validated, fold by fold.
 
-The development data arrives once through the object store (``tune.with_parameters``);
-the hold-out part is never in ``TrialContext``. Every result carries the data
-fingerprint the trial saw, so tests can prove it.
+``TrialRun`` is one trial; ``ActorState`` is what an actor keeps between the trials it
+runs (the data fingerprint, the node, the fold cache, the thread pools). The Ray side is
+``fold_trainable.FoldTrainable``. The development data arrives once per actor through the
+object store (``tune.with_parameters``); the hold-out part is never in ``TrialContext``.
+Every result carries the data fingerprint the trial saw, so tests can prove it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +22,9 @@ import pandas as pd
 from joblib import parallel_config
 from threadpoolctl import ThreadpoolController
 
-from hpsearch.evaluate import FixedFolds, FoldScore, cross_validate_pipeline
-from hpsearch.metrics import Task, get_metric
+from hpsearch.evaluate import FixedFolds, FoldScore, evaluate_fold
+from hpsearch.fold_cache import FoldCache, preprocessing_key
+from hpsearch.metrics import Metric, Task, get_metric
 from hpsearch.pipelines import ColumnTypes, build_pipeline
 from hpsearch.spaces import SearchSpace, split_config
 
@@ -47,6 +51,7 @@ class TrialContext:
     cpus: int
     fold_plan: FixedFolds
     report_every_fold: bool = True
+    cache_mb: int = 256
 
 
 def data_fingerprint(X: pd.DataFrame, y: pd.Series) -> str:
@@ -78,74 +83,133 @@ def _fold_payload(*, ctx: TrialContext, scores: list[FoldScore]) -> dict[str, An
     }
 
 
-def evaluate_config(
-    *, config: Mapping[str, Any], ctx: TrialContext, report: Callable[[dict[str, Any]], None]
-) -> None:
-    """Cross-validate one sampled config, calling ``report(dict)`` after every fold
-    (or only after the last one when ``report_every_fold`` is off).
+class ThreadPools:
+    """threadpoolctl's view of this process's BLAS/OpenMP pools, found again only when
+    modules were imported since the last scan (a scan of the loaded libraries costs a few
+    ms; new native libraries arrive with new extension modules)."""
 
-    The last report has ``hpsearch_status`` "completed" or, when a fold raised,
-    "failed" with the error: a failing trial does not raise, so the actor stays reusable.
-    """
-    family, params = split_config(config)
-    space = next(s for s in ctx.spaces if s.family == family)
-    base: dict[str, Any] = {
-        "family": family,
-        "node_id": _node_id(),
-        "data_rows": len(ctx.X),
-        "data_fingerprint": data_fingerprint(ctx.X, ctx.y),
-        "n_folds": ctx.folds,
-    }
-    metrics = [get_metric(name=m, task=ctx.task) for m in ctx.metrics]
-    scores: list[FoldScore] = []
-    try:
-        pipeline = build_pipeline(
-            space=space,
-            params=params,
-            column_types=ctx.column_types,
-            n_jobs=ctx.cpus,
-            seed=ctx.seed,
+    def __init__(self) -> None:
+        self._controller: ThreadpoolController | None = None
+        self._modules = -1
+
+    def current(self) -> ThreadpoolController:
+        if self._controller is None or len(sys.modules) != self._modules:
+            self._controller = ThreadpoolController()
+            self._modules = len(sys.modules)
+        return self._controller
+
+
+@dataclass(frozen=True)
+class ActorState:
+    """What one actor (or process) keeps across the trials it runs."""
+
+    fingerprint: str
+    node_id: str
+    cache: FoldCache
+    pools: ThreadPools
+
+    @classmethod
+    def create(cls, ctx: TrialContext) -> ActorState:
+        return cls(
+            fingerprint=data_fingerprint(ctx.X, ctx.y),
+            node_id=_node_id(),
+            cache=FoldCache(max_bytes=ctx.cache_mb * 2**20),
+            pools=ThreadPools(),
         )
-        # BLAS/OpenMP threads and joblib workers (estimators with n_jobs=None) stay within
-        # the CPUs this trial reserved. The pools are found once per trial (a scan of the
-        # loaded libraries, a few ms), after building the pipeline has imported the
-        # estimator's own native libraries; pools loaded later start from the actor's
-        # OMP_NUM_THREADS/OPENBLAS_NUM_THREADS/MKL_NUM_THREADS, set to the same number.
-        pools = ThreadpoolController()
 
-        def on_fold(score: FoldScore) -> bool:
-            scores.append(score)
-            last = len(scores) == ctx.folds
-            if ctx.report_every_fold or last:
-                payload = {**base, **_fold_payload(ctx=ctx, scores=scores)}
+
+def _failed(*, base: dict[str, Any], exc: BaseException, folds: int) -> dict[str, Any]:
+    message = str(exc).splitlines()[0][:500] if str(exc) else ""
+    return {
+        **base,
+        "hpsearch_status": STATUS_FAILED,
+        "objective": float("nan"),
+        "folds_completed": folds,
+        "error": f"{type(exc).__name__}: {message}",
+        "traceback": traceback.format_exc()[-8000:],
+    }
+
+
+class TrialRun:
+    """One sampled config, cross-validated a fold per ``step()`` (or every fold in one
+    step when ``report_every_fold`` is off).
+
+    Each step returns the result to report. The last has ``hpsearch_status`` "completed",
+    or "failed" with the error when building the pipeline or a fold raised: a failing
+    trial does not raise, so the actor stays reusable.
+    """
+
+    def __init__(self, *, config: Mapping[str, Any], ctx: TrialContext, actor: ActorState) -> None:
+        self._ctx = ctx
+        self._actor = actor
+        self._scores: list[FoldScore] = []
+        self._failure: dict[str, Any] | None = None
+        self._pipeline: Any = None
+        self._cache_key = ""
+        family, params = split_config(config)
+        self._base: dict[str, Any] = {
+            "family": family,
+            "node_id": actor.node_id,
+            "data_rows": len(ctx.X),
+            "data_fingerprint": actor.fingerprint,
+            "n_folds": ctx.folds,
+        }
+        self._metrics: list[Metric] = [get_metric(name=m, task=ctx.task) for m in ctx.metrics]
+        try:
+            space = next(s for s in ctx.spaces if s.family == family)
+            self._pipeline = build_pipeline(
+                space=space,
+                params=params,
+                column_types=ctx.column_types,
+                n_jobs=ctx.cpus,
+                seed=ctx.seed,
+            )
+            self._cache_key = preprocessing_key(self._pipeline[:-1]) if ctx.cache_mb > 0 else ""
+        except Exception as exc:
+            self._failure = _failed(base=self._base, exc=exc, folds=0)
+
+    @property
+    def folds_done(self) -> int:
+        return len(self._scores)
+
+    def step(self) -> dict[str, Any]:
+        if self._failure is not None:
+            return self._failure
+        ctx = self._ctx
+        folds = ctx.fold_plan.folds
+        # BLAS/OpenMP threads and joblib workers (estimators with n_jobs=None) stay within
+        # the CPUs this trial reserved. Pools loaded later than the scan start from the
+        # actor's OMP_NUM_THREADS/OPENBLAS_NUM_THREADS/MKL_NUM_THREADS, set to the same number.
+        pools = self._actor.pools.current()
+        try:
+            with pools.limit(limits=ctx.cpus), parallel_config(n_jobs=ctx.cpus):
+                while True:
+                    fold = len(self._scores)
+                    train_idx, val_idx = folds[fold]
+                    self._scores.append(
+                        evaluate_fold(
+                            pipeline=self._pipeline,
+                            X=ctx.X,
+                            y=ctx.y,
+                            fold=fold,
+                            train_idx=train_idx,
+                            val_idx=val_idx,
+                            metrics=self._metrics,
+                            cache=self._actor.cache if self._cache_key else None,
+                            cache_key=self._cache_key,
+                        )
+                    )
+                    last = len(self._scores) == len(folds)
+                    if last or ctx.report_every_fold:
+                        break
+                payload = {**self._base, **_fold_payload(ctx=ctx, scores=self._scores)}
                 payload["hpsearch_status"] = STATUS_COMPLETED if last else STATUS_RUNNING
                 if last:  # after the fits: what the limits left each pool
                     payload["max_threads"] = _max_threads(pools)
-                report(payload)
-            return False
-
-        with pools.limit(limits=ctx.cpus), parallel_config(n_jobs=ctx.cpus):
-            cross_validate_pipeline(
-                pipeline=pipeline,
-                X=ctx.X,
-                y=ctx.y,
-                groups=ctx.groups,
-                splitter=ctx.fold_plan,
-                metrics=metrics,
-                on_fold=on_fold,
-            )
-    except Exception as exc:
-        message = str(exc).splitlines()[0][:500] if str(exc) else ""
-        report(
-            {
-                **base,
-                "hpsearch_status": STATUS_FAILED,
-                "objective": float("nan"),
-                "folds_completed": len(scores),
-                "error": f"{type(exc).__name__}: {message}",
-                "traceback": traceback.format_exc()[-8000:],
-            }
-        )
+        except Exception as exc:
+            self._failure = _failed(base=self._base, exc=exc, folds=len(self._scores))
+            return self._failure
+        return payload
 
 
 def _node_id() -> str:
@@ -157,10 +221,3 @@ def _node_id() -> str:
         return str(ray.get_runtime_context().get_node_id())
     except Exception:  # outside Ray (unit tests)
         return os.uname().nodename
-
-
-def run_trial(config: dict[str, Any], ctx: TrialContext) -> None:
-    """Ray Tune function trainable: a report per fold, the last one final."""
-    from ray import tune
-
-    evaluate_config(config=config, ctx=ctx, report=tune.report)

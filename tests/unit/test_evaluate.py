@@ -103,10 +103,11 @@ def test_every_transformer_is_fit_on_training_rows_only(
     checked: list[int] = []
 
     def on_fold(score: FoldScore) -> bool:
-        model = clones[-1]  # the clone fitted for this fold
+        # the clones fitted for this fold: the preprocessing steps, then the model
+        steps, model = clones[-2], clones[-1]
         train_idx, val_idx = expected_folds[score.fold]
         assert score.n_train == len(train_idx) and score.n_validation == len(val_idx)
-        pre = model.named_steps["preprocess"]
+        pre = steps.named_steps["preprocess"]
         num = pre.named_transformers_["num"]
         scaler, imputer = num.named_steps["scale"], num.named_steps["impute"]
         assert scaler.n_samples_seen_ == len(train_idx)
@@ -120,7 +121,7 @@ def test_every_transformer_is_fit_on_training_rows_only(
         onehot = pre.named_transformers_["cat"].named_steps["onehot"]
         seen = set(X.iloc[train_idx]["city"].dropna()) | {"missing"}
         assert set(onehot.categories_[list(pre.transformers_[1][2]).index("city")]) <= seen
-        assert model.named_steps["model"].n_features_in_ == scaler.n_features_in_ + sum(
+        assert model.n_features_in_ == scaler.n_features_in_ + sum(
             len(c) for c in onehot.categories_
         )
         checked.append(score.fold)
@@ -130,7 +131,7 @@ def test_every_transformer_is_fit_on_training_rows_only(
     result = _run(X, y, pipeline=pipeline, on_fold=on_fold)
 
     assert checked == list(range(FOLDS))
-    assert len(clones) == FOLDS and all(c is not pipeline for c in clones)
+    assert len(clones) == 2 * FOLDS and all(c is not pipeline for c in clones)
     assert not hasattr(pipeline.named_steps["model"], "coef_")  # the template stays unfitted
     assert result.completed and result.n_folds == FOLDS
 

@@ -31,10 +31,11 @@ def _result(fold: int, objective: float, *, last: bool = False) -> dict[str, Any
 
 
 def _complete(sched: FoldQuantileStopping, trial_id: str, curve: list[float]) -> None:
-    """Feed a trial that finishes every fold with running means ``curve``."""
+    """Feed a trial that finishes every fold with running means ``curve``, as Tune does: the
+    last fold's result is marked done and reaches the scheduler only as the completion."""
     trial = FakeTrial(trial_id)
-    for fold, value in enumerate(curve, start=1):
-        decision = sched.on_trial_result(None, trial, _result(fold, value, last=fold == N_FOLDS))
+    for fold, value in enumerate(curve[:-1], start=1):
+        decision = sched.on_trial_result(None, trial, _result(fold, value))
         assert decision == CONTINUE
     sched.on_trial_complete(None, trial, _result(N_FOLDS, curve[-1], last=True))
 
