@@ -168,10 +168,6 @@ class TrialRun:
         except Exception as exc:
             self._failure = _failed(base=self._base, exc=exc, folds=0)
 
-    @property
-    def folds_done(self) -> int:
-        return len(self._scores)
-
     def step(self) -> dict[str, Any]:
         if self._failure is not None:
             return self._failure

@@ -54,6 +54,7 @@ def test_defaults_fill_in_every_optional_section(tmp_path: Path) -> None:
     assert config.search.concurrency == "auto"
     assert config.search.early_stopping is True
     assert config.search.max_failure_fraction == 0.5
+    assert config.search.preprocess_cache_mb == 256
     assert config.thresholds == {}
     assert config.leakage.duplicate_rows == "group"
     assert config.leakage.proxy_threshold == 0.99
@@ -261,3 +262,16 @@ def test_unknown_metric_error_does_not_echo_the_whole_file(tmp_path: Path) -> No
     assert "metrics.primary" in message and "'auc'" in message  # holds today
     assert "(top level)" not in message
     assert "'seed'" not in message  # the rest of the file is not the bad value
+
+
+def test_negative_preprocess_cache_is_rejected_with_the_key(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError) as info:
+        load_sweep(
+            _minimal(
+                tmp_path,
+                "name: mini\ndata: {source: 'sklearn:iris'}\n"
+                "search: {spaces: [knn], preprocess_cache_mb: -1}\n",
+            )
+        )
+    message = str(info.value)
+    assert "search.preprocess_cache_mb" in message and "-1" in message
