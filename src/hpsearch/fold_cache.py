@@ -84,7 +84,11 @@ def _read_only(value: Any) -> None:
 
 
 class FoldCache:
-    """Least-recently-used map (fold, preprocessing key) -> ``TransformedFold``."""
+    """Least-recently-used map (fold, preprocessing key) -> ``TransformedFold``.
+
+    One cache serves one data set and one fold plan (an actor's ``TrialContext``): the key
+    names the fold by its index only.
+    """
 
     def __init__(self, *, max_bytes: int) -> None:
         self.max_bytes = max_bytes
