@@ -152,6 +152,9 @@ def score_model(
 def _transform_fold(
     *, preprocess: Pipeline, X_train: pd.DataFrame, y_train: pd.Series, X_val: pd.DataFrame
 ) -> TransformedFold:
+    """The preprocessing steps fitted on the training rows (no steps: the rows as given)."""
+    if len(preprocess) == 0:
+        return TransformedFold(X_train=X_train, X_validation=X_val, fit_time_s=0.0, nbytes=0)
     start = time.perf_counter()
     fitted = clone(preprocess)
     Xt_train = fitted.fit_transform(X_train, y_train)
@@ -182,44 +185,33 @@ def evaluate_fold(
     The preprocessing steps (all but the last) are fitted on the training rows, then the
     final estimator on their output, as ``Pipeline.fit`` does. With a ``cache``, the
     preprocessing output of this fold is reused by later trials whose preprocessing steps
-    have the same classes and parameters. Training scores use the output of
+    have the same classes and parameters (``cache_key``: ``preprocessing_key`` of those
+    steps; the cache is used only with a key). Training scores use the output of
     ``fit_transform`` on the training rows: for hpsearch's imputers, scalers and encoders
-    it equals ``transform`` after ``fit``. ``cache_key`` is ``preprocessing_key`` of the
-    pipeline's preprocessing steps when the caller computed it already. Raises
-    ``TrialError`` when anything fails and when a validation score is not finite: never a
-    silent NaN.
+    it equals ``transform`` after ``fit``. Raises ``TrialError`` when anything fails and
+    when a validation score is not finite: never a silent NaN.
     """
     y_train, y_val = y.iloc[train_idx], y.iloc[val_idx]
+    active = cache if cache_key and len(pipeline.steps) > 1 else None
     try:
-        if len(pipeline.steps) < 2:
-            X_train, X_val = X.iloc[train_idx], X.iloc[val_idx]
-            model: Any = clone(pipeline)
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-            fit_time = time.perf_counter() - start
-            validation = score_model(model=model, X=X_val, y=y_val, metrics=metrics)
-            train = score_model(model=model, X=X_train, y=y_train, metrics=metrics)
-        else:
-            preprocess = pipeline[:-1]
-            key = cache_key or (preprocessing_key(preprocess) if cache is not None else "")
-            part = cache.get(fold=fold, key=key) if cache is not None else None
-            fit_time = 0.0
-            if part is None:
-                part = _transform_fold(
-                    preprocess=preprocess,
-                    X_train=X.iloc[train_idx],
-                    y_train=y_train,
-                    X_val=X.iloc[val_idx],
-                )
-                fit_time = part.fit_time_s
-                if cache is not None:
-                    cache.put(fold=fold, key=key, entry=part)
-            model = clone(pipeline.steps[-1][1])
-            start = time.perf_counter()
-            model.fit(part.X_train, y_train)
-            fit_time += time.perf_counter() - start
-            validation = score_model(model=model, X=part.X_validation, y=y_val, metrics=metrics)
-            train = score_model(model=model, X=part.X_train, y=y_train, metrics=metrics)
+        part = active.get(fold=fold, key=cache_key) if active is not None else None
+        fit_time = 0.0
+        if part is None:
+            part = _transform_fold(
+                preprocess=pipeline[:-1],
+                X_train=X.iloc[train_idx],
+                y_train=y_train,
+                X_val=X.iloc[val_idx],
+            )
+            fit_time = part.fit_time_s
+            if active is not None:
+                active.put(fold=fold, key=cache_key, entry=part)
+        model = clone(pipeline.steps[-1][1])
+        start = time.perf_counter()
+        model.fit(part.X_train, y_train)
+        fit_time += time.perf_counter() - start
+        validation = score_model(model=model, X=part.X_validation, y=y_val, metrics=metrics)
+        train = score_model(model=model, X=part.X_train, y=y_train, metrics=metrics)
     except Exception as exc:
         raise TrialError(
             f"fold {fold} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"

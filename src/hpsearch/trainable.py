@@ -191,7 +191,7 @@ class TrialRun:
                             train_idx=train_idx,
                             val_idx=val_idx,
                             metrics=self._metrics,
-                            cache=self._actor.cache if self._cache_key else None,
+                            cache=self._actor.cache,
                             cache_key=self._cache_key,
                         )
                     )
