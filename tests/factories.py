@@ -1,13 +1,16 @@
-"""Data and sweep-file builders shared by the tests (import with PYTHONPATH=src:tests)."""
+"""Data and sweep-file builders and a row-recording transformer shared by the tests
+(import with PYTHONPATH=src:tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
+from sklearn.base import BaseEstimator, TransformerMixin
 
 COLORS = ("red", "green", "blue", "yellow")
 CITIES = ("Oslo", "Lima", "Pune", "Kyiv", "Accra", "Quito")
@@ -138,3 +141,18 @@ def write_sweep(path: Path, **sections: Any) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return target
+
+
+class RowRecorder(TransformerMixin, BaseEstimator):
+    """Passes X through; reports the index labels of the rows it is fitted on."""
+
+    def __init__(self, sink: Callable[[list[int]], None] | None = None) -> None:
+        self.sink = sink
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> RowRecorder:
+        if self.sink is not None:
+            self.sink(list(X.index))
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X

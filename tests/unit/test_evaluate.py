@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import (
     GroupKFold,
     KFold,
@@ -25,7 +25,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 import hpsearch.evaluate as evaluate
-from factories import mixed_classification_frame, regression_frame
+from factories import RowRecorder, mixed_classification_frame, regression_frame
 from hpsearch.errors import TrialError
 from hpsearch.evaluate import (
     CVResult,
@@ -134,21 +134,6 @@ def test_every_transformer_is_fit_on_training_rows_only(
     assert len(clones) == 2 * FOLDS and all(c is not pipeline for c in clones)
     assert not hasattr(pipeline.named_steps["model"], "coef_")  # the template stays unfitted
     assert result.completed and result.n_folds == FOLDS
-
-
-class RowRecorder(TransformerMixin, BaseEstimator):
-    """Passes X through; reports the index labels of the rows it is fitted on."""
-
-    def __init__(self, sink: Callable[[list[int]], None] | None = None) -> None:
-        self.sink = sink
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> RowRecorder:
-        if self.sink is not None:
-            self.sink(list(X.index))
-        return self
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        return X
 
 
 def test_recording_step_sees_training_rows_only(cls_data: tuple[pd.DataFrame, pd.Series]) -> None:

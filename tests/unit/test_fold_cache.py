@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 
-from factories import mixed_classification_frame
+from factories import RowRecorder, mixed_classification_frame
 from hpsearch.evaluate import CVResult, cross_validate_pipeline, fixed_folds, make_splitter
 from hpsearch.fold_cache import FoldCache, TransformedFold, preprocessing_key
 from hpsearch.metrics import get_metric
@@ -114,21 +112,6 @@ def test_key_covers_nested_parameters_and_ignores_the_instance(
     ):
         changed = _pipeline(X, **change)
         assert preprocessing_key(changed[:-1]) != preprocessing_key(first[:-1]), change
-
-
-class RowRecorder(TransformerMixin, BaseEstimator):
-    """Passes X through; reports the index labels of the rows it is fitted on."""
-
-    def __init__(self, sink: Callable[[list[int]], None] | None = None) -> None:
-        self.sink = sink
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> RowRecorder:
-        if self.sink is not None:
-            self.sink(list(X.index))
-        return self
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        return X
 
 
 def test_cached_preprocessing_was_fitted_on_training_rows_only(
