@@ -43,11 +43,11 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import RandomizedSearchCV, cross_val_score
 
 from hpsearch.config import load_sweep
-from hpsearch.data import prepare_data
-from hpsearch.evaluate import make_splitter
-from hpsearch.pipelines import build_pipeline
-from hpsearch.records import load_records
+from hpsearch.prepare.folds import make_splitter
+from hpsearch.prepare.split import prepare_data
 from hpsearch.spaces import SearchSpace, load_space
+from hpsearch.spaces.pipelines import build_pipeline
+from hpsearch.store.records import load_records
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -156,3 +156,42 @@ class RowRecorder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         return X
+
+
+def cross_validate(
+    *,
+    pipeline: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    groups: pd.Series | None,
+    splitter: Any,
+    metrics: Any,
+    cache: Any = None,
+    after_fold: Callable[[Any], None] | None = None,
+) -> Any:
+    """Every fold of ``splitter`` through production's ``evaluate_fold`` (as ``TrialRun``
+    runs them), summarised by production's ``CVSummary``; ``after_fold`` lets a test look
+    at each fold's score as it comes."""
+    from hpsearch.evaluation.fold import CVSummary, evaluate_fold
+    from hpsearch.evaluation.fold_cache import preprocessing_key
+    from hpsearch.prepare.folds import fixed_folds
+
+    plan = fixed_folds(splitter=splitter, X=X, y=y, groups=groups)
+    key = preprocessing_key(pipeline[:-1]) if cache is not None and len(pipeline) > 1 else ""
+    scores = []
+    for fold, (train_idx, val_idx) in enumerate(plan.folds):
+        score = evaluate_fold(
+            pipeline=pipeline,
+            X=X,
+            y=y,
+            fold=fold,
+            train_idx=train_idx,
+            val_idx=val_idx,
+            metrics=metrics,
+            cache=cache,
+            cache_key=key,
+        )
+        scores.append(score)
+        if after_fold is not None:
+            after_fold(score)
+    return CVSummary(metrics=tuple(m.name for m in metrics), folds=tuple(scores))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 EXIT_OK = 0
+EXIT_TOO_MANY_FAILURES = 1
 EXIT_BAD_INPUT = 2
 EXIT_LEAKAGE = 3
 EXIT_VALIDATION_FAILED = 4
@@ -27,11 +28,23 @@ class LeakageError(HpsearchError):
     exit_code = EXIT_LEAKAGE
 
 
-class ValidationFailedError(HpsearchError):
-    """The best model failed threshold validation on the hold-out set: exit code 4."""
-
-    exit_code = EXIT_VALIDATION_FAILED
-
-
 class TrialError(HpsearchError):
     """A trial failed (a fold raised); carries the fold index for the child run."""
+
+
+class SweepInterrupted(HpsearchError):
+    """The user (or the cluster) stopped the sweep; it is resumable."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class NoSelectableTrialError(HpsearchError):
+    """No trial completed every fold: nothing can be selected."""
+
+    exit_code = EXIT_TOO_MANY_FAILURES
+
+
+class IncompatibleVersionError(HpsearchError):
+    """An installed package is not one whose internals hpsearch knows (``hpsearch.compat``)."""
+
+    exit_code = EXIT_BAD_INPUT

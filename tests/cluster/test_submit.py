@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_breast_cancer
 
 from factories import write_sweep
-from hpsearch.records import load_records
+from hpsearch.store.records import load_records
 
 pytestmark = pytest.mark.cluster
 

@@ -17,7 +17,7 @@ def local_ray() -> Iterator[None]:
     """A real local Ray instance (2 CPUs) shared by the in-process sweeps."""
     import ray
 
-    from hpsearch.ray_runtime import init_ray
+    from hpsearch.tune.runtime import init_ray
 
     init_ray(address=None, cpus_per_trial=1)
     yield

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from hpsearch.records import load_records
+from hpsearch.store.records import load_records
 
 
 def cli_env() -> dict[str, str]:

@@ -11,7 +11,7 @@ import psutil
 
 SCRIPT = """
 import psutil, sys
-from hpsearch.ray_runtime import RayStart, exit_process
+from hpsearch.tune.runtime import RayStart, exit_process
 
 start = RayStart.begin(address=None, cpus_per_trial=1)
 start.wait()

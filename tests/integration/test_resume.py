@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from processes import hpsearch, kill_group, start, sweep_dir, wait_for_records, wait_no_group
 
 from factories import write_sweep
-from hpsearch.records import load_records
+from hpsearch.store.records import load_records
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,9 @@ from mlflow.tracking import MlflowClient
 
 from factories import mixed_classification_frame, regression_frame
 from hpsearch.config import load_sweep
-from hpsearch.data import fingerprint, prepare_data
-from hpsearch.metrics import metrics_for
+from hpsearch.config.metrics import metrics_for
+from hpsearch.prepare.fingerprint import fingerprint
+from hpsearch.prepare.split import prepare_data
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("local_ray")]
 

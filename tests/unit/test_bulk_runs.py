@@ -7,8 +7,8 @@ from pathlib import Path
 
 from mlflow.entities import Run
 
-from hpsearch.bulk_runs import ChildRun
-from hpsearch.tracking import SweepTracker
+from hpsearch.tracking.child_runs import ChildRun
+from hpsearch.tracking.tracker import SweepTracker
 
 
 def _child(name: str, *, status: str = "FINISHED") -> ChildRun:

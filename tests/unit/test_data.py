@@ -11,8 +11,11 @@ import pytest
 
 from factories import mixed_classification_frame, regression_frame, write_sweep
 from hpsearch.config import SweepConfig, load_sweep
-from hpsearch.data import SplitData, fingerprint, id_like_columns, load_frame, prepare_data
 from hpsearch.errors import BadInputError, LeakageError
+from hpsearch.prepare.fingerprint import fingerprint
+from hpsearch.prepare.load import load_frame
+from hpsearch.prepare.quality import id_like_columns
+from hpsearch.prepare.split import SplitData, prepare_data
 
 
 def _config(tmp_path: Path, **sections: Any) -> SweepConfig:

@@ -1,8 +1,8 @@
-"""evaluate.py: fold hygiene, seeded folds, metrics, failures and early stopping, no Ray.
+"""evaluation/fold.py: fold hygiene, seeded folds, metrics and failures, no Ray.
 
-``on_fold`` receives only the ``FoldScore`` (not the fitted model), so the fitted clone of
-each fold is captured by wrapping ``hpsearch.evaluate.clone``; a recording step inside the
-pipeline proves the same thing independently of the scikit-learn internals.
+Each fold's score carries no fitted model, so the fitted clone of each fold is captured by
+wrapping ``hpsearch.evaluation.fold.clone``; a recording step inside the pipeline proves the
+same thing independently of the scikit-learn internals.
 """
 
 from __future__ import annotations
@@ -24,18 +24,15 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 
-import hpsearch.evaluate as evaluate
-from factories import RowRecorder, mixed_classification_frame, regression_frame
+import hpsearch.evaluation.fold as evaluate
+from factories import RowRecorder, cross_validate, mixed_classification_frame, regression_frame
+from hpsearch.config.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, Metric, get_metric
 from hpsearch.errors import TrialError
-from hpsearch.evaluate import (
-    CVResult,
-    FoldScore,
-    cross_validate_pipeline,
-    make_splitter,
-)
-from hpsearch.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, Metric, get_metric
-from hpsearch.pipelines import build_pipeline, infer_column_types
+from hpsearch.evaluation.fold import CVSummary, FoldScore
+from hpsearch.prepare.folds import make_splitter
+from hpsearch.prepare.profile import infer_column_types
 from hpsearch.spaces import load_space
+from hpsearch.spaces.pipelines import build_pipeline
 
 FOLDS = 4
 
@@ -65,19 +62,20 @@ def _run(
     pipeline: Pipeline,
     seed: int = 0,
     metrics: list[Metric] | None = None,
-    on_fold: Callable[[FoldScore], bool] | None = None,
+    after_fold: Callable[[FoldScore], None] | None = None,
     task: str = "classification",
-) -> CVResult:
+) -> CVSummary:
     splitter = make_splitter(task=task, folds=FOLDS, seed=seed, grouped=False, by_time=False)  # type: ignore[arg-type]
-    return cross_validate_pipeline(
+    result: CVSummary = cross_validate(
         pipeline=pipeline,
         X=X,
         y=y,
         groups=None,
         splitter=splitter,
         metrics=metrics or _cls_metrics("accuracy", "roc_auc"),
-        on_fold=on_fold,
+        after_fold=after_fold,
     )
+    return result
 
 
 # ----------------------------------------------------------------------------- fold hygiene
@@ -102,7 +100,7 @@ def test_every_transformer_is_fit_on_training_rows_only(
     numeric = list(infer_column_types(X).numeric)
     checked: list[int] = []
 
-    def on_fold(score: FoldScore) -> bool:
+    def after_fold(score: FoldScore) -> None:
         # the clones fitted for this fold: the preprocessing steps, then the model
         steps, model = clones[-2], clones[-1]
         train_idx, val_idx = expected_folds[score.fold]
@@ -125,15 +123,14 @@ def test_every_transformer_is_fit_on_training_rows_only(
             len(c) for c in onehot.categories_
         )
         checked.append(score.fold)
-        return False
 
     pipeline = _lr_pipeline(X)
-    result = _run(X, y, pipeline=pipeline, on_fold=on_fold)
+    result = _run(X, y, pipeline=pipeline, after_fold=after_fold)
 
     assert checked == list(range(FOLDS))
     assert len(clones) == 2 * FOLDS and all(c is not pipeline for c in clones)
     assert not hasattr(pipeline.named_steps["model"], "coef_")  # the template stays unfitted
-    assert result.completed and result.n_folds == FOLDS
+    assert len(result.folds) == FOLDS
 
 
 def test_recording_step_sees_training_rows_only(cls_data: tuple[pd.DataFrame, pd.Series]) -> None:
@@ -171,7 +168,7 @@ def test_grouped_splitter_keeps_groups_apart(cls_data: tuple[pd.DataFrame, pd.Se
     splitter = make_splitter(
         task="classification", folds=FOLDS, seed=0, grouped=True, by_time=False
     )
-    result = cross_validate_pipeline(
+    result = cross_validate(
         pipeline=pipeline,
         X=X,
         y=y,
@@ -179,7 +176,7 @@ def test_grouped_splitter_keeps_groups_apart(cls_data: tuple[pd.DataFrame, pd.Se
         splitter=splitter,
         metrics=_cls_metrics("accuracy"),
     )
-    assert result.completed and len(fitted_on) == FOLDS
+    assert len(result.folds) == FOLDS and len(fitted_on) == FOLDS
     for rows, fold in zip(fitted_on, result.folds, strict=True):
         train_groups = set(groups.iloc[rows])
         val_rows = sorted(set(range(len(X))) - set(rows))
@@ -261,12 +258,11 @@ def test_later_fold_failure_names_the_fold(cls_data: tuple[pd.DataFrame, pd.Seri
     X_num = X[["num_a", "num_b"]].fillna(0.0)
     seen: list[int] = []
 
-    def on_fold(score: FoldScore) -> bool:
+    def after_fold(score: FoldScore) -> None:
         seen.append(score.fold)
-        return False
 
     with pytest.raises(TrialError, match=r"^fold 1 failed: RuntimeError: boom in a later fold"):
-        _run(X_num, y, pipeline=pipeline, metrics=_cls_metrics("accuracy"), on_fold=on_fold)
+        _run(X_num, y, pipeline=pipeline, metrics=_cls_metrics("accuracy"), after_fold=after_fold)
     assert seen == [0]
 
 
@@ -321,7 +317,7 @@ def test_regression_metrics_match_sklearn() -> None:
     assert summary["gap_mae"] == pytest.approx(
         np.mean([f.train["mae"] - f.validation["mae"] for f in result.folds])
     )
-    assert summary["folds_completed"] == FOLDS
+    assert len(result.folds) == FOLDS
     assert summary["fit_time_s"] == pytest.approx(sum(f.fit_time_s for f in result.folds))
 
 
@@ -353,33 +349,6 @@ def test_multiclass_roc_auc_and_log_loss_match_sklearn(
         )
     assert 0.6 < result.mean("roc_auc") <= 1.0
     assert result.mean("log_loss") < np.log(3)  # better than uniform guessing
-
-
-# ----------------------------------------------------------------------------- early stop
-
-
-def test_on_fold_true_stops_early(cls_data: tuple[pd.DataFrame, pd.Series]) -> None:
-    X, y = cls_data
-    calls: list[int] = []
-
-    def stop_after_two(score: FoldScore) -> bool:
-        calls.append(score.fold)
-        return score.fold == 1
-
-    result = _run(X, y, pipeline=_lr_pipeline(X), on_fold=stop_after_two)
-
-    assert calls == [0, 1]
-    assert result.completed is False
-    assert len(result.folds) == 2 and result.n_folds == FOLDS
-    assert result.summary()["folds_completed"] == 2
-
-
-def test_on_fold_true_on_last_fold_still_completes(
-    cls_data: tuple[pd.DataFrame, pd.Series],
-) -> None:
-    X, y = cls_data
-    result = _run(X, y, pipeline=_lr_pipeline(X), on_fold=lambda score: score.fold == FOLDS - 1)
-    assert result.completed is True and len(result.folds) == FOLDS
 
 
 # ----------------------------------------------------------------------------- splitters

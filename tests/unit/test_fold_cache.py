@@ -1,6 +1,6 @@
-"""fold_cache.py and trainable.TrialRun: cached preprocessing gives the same scores as fitting
-the whole pipeline, is fitted on training rows only, is keyed by every preprocessing
-parameter, and stays within its byte budget. No Ray."""
+"""evaluation/fold_cache.py and evaluation/trial.TrialRun: cached preprocessing gives the
+same scores as fitting the whole pipeline, is fitted on training rows only, is keyed by every
+preprocessing parameter, and stays within its byte budget. No Ray."""
 
 from __future__ import annotations
 
@@ -15,19 +15,16 @@ from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 
 from factories import RowRecorder, mixed_classification_frame
-from hpsearch.evaluate import CVResult, cross_validate_pipeline, fixed_folds, make_splitter
-from hpsearch.fold_cache import FoldCache, TransformedFold, preprocessing_key
-from hpsearch.metrics import get_metric
-from hpsearch.pipelines import build_pipeline, infer_column_types
+from factories import cross_validate as run_folds
+from hpsearch.config.metrics import get_metric
+from hpsearch.evaluation.fold import CVSummary
+from hpsearch.evaluation.fold_cache import FoldCache, TransformedFold, preprocessing_key
+from hpsearch.evaluation.trial import ActorState, TrialContext, TrialRun
+from hpsearch.prepare.folds import fixed_folds, make_splitter
+from hpsearch.prepare.profile import infer_column_types
 from hpsearch.spaces import load_space, param_name
-from hpsearch.trainable import (
-    STATUS_COMPLETED,
-    STATUS_FAILED,
-    STATUS_RUNNING,
-    ActorState,
-    TrialContext,
-    TrialRun,
-)
+from hpsearch.spaces.pipelines import build_pipeline
+from hpsearch.status import TrialStatus
 
 FOLDS = 3
 METRICS = ("roc_auc", "accuracy", "log_loss")
@@ -44,8 +41,8 @@ def _pipeline(X: pd.DataFrame, **params: Any) -> Pipeline:
     return build_pipeline(space=space, params=params, column_types=infer_column_types(X), seed=0)
 
 
-def _cv(X: pd.DataFrame, y: pd.Series, pipeline: Pipeline, cache: FoldCache | None) -> CVResult:
-    return cross_validate_pipeline(
+def _cv(X: pd.DataFrame, y: pd.Series, pipeline: Pipeline, cache: FoldCache | None) -> CVSummary:
+    result: CVSummary = run_folds(
         pipeline=pipeline,
         X=X,
         y=y,
@@ -56,6 +53,7 @@ def _cv(X: pd.DataFrame, y: pd.Series, pipeline: Pipeline, cache: FoldCache | No
         metrics=[get_metric(name=m, task="classification") for m in METRICS],
         cache=cache,
     )
+    return result
 
 
 def test_cached_scores_equal_fitting_the_whole_pipeline(
@@ -201,7 +199,7 @@ def _config(C: float) -> dict[str, Any]:
 
 def _run_all(run: TrialRun) -> list[dict[str, Any]]:
     results = [run.step()]
-    while results[-1]["hpsearch_status"] == STATUS_RUNNING:
+    while results[-1]["hpsearch_status"] == TrialStatus.RUNNING:
         results.append(run.step())
     return results
 
@@ -211,16 +209,22 @@ def test_trial_run_reports_a_fold_per_step_and_reuses_the_actor_cache(
 ) -> None:
     X, y = data
     ctx = _context(X, y, every_fold=True, cache_mb=64)
-    actor = ActorState.create(ctx)
+    actor = ActorState.create(ctx=ctx, node_id="node-1")
     first = _run_all(TrialRun(config=_config(1.0), ctx=ctx, actor=actor))
     assert [r["folds_completed"] for r in first] == [1, 2, 3]
-    assert [r["hpsearch_status"] for r in first] == [STATUS_RUNNING] * 2 + [STATUS_COMPLETED]
+    assert [r["hpsearch_status"] for r in first] == [TrialStatus.RUNNING] * 2 + [
+        TrialStatus.COMPLETED
+    ]
     assert first[-1]["max_threads"] == 1
     second = _run_all(TrialRun(config=_config(0.05), ctx=ctx, actor=actor))
     assert (actor.cache.misses, actor.cache.hits) == (FOLDS, FOLDS)
     # the same trial on a fresh actor without a cache scores the same
     plain_ctx = dataclasses.replace(ctx, cache_mb=0)
-    plain = _run_all(TrialRun(config=_config(0.05), ctx=plain_ctx, actor=ActorState.create(ctx)))
+    plain = _run_all(
+        TrialRun(
+            config=_config(0.05), ctx=plain_ctx, actor=ActorState.create(ctx=ctx, node_id="node-1")
+        )
+    )
     ours, theirs = json.loads(second[-1]["scores"]), json.loads(plain[-1]["scores"])
     assert (ours["validation"], ours["train"]) == (theirs["validation"], theirs["train"])
     assert second[-1]["objective"] == plain[-1]["objective"]
@@ -232,9 +236,11 @@ def test_trial_run_without_early_stopping_runs_every_fold_in_one_step(
 ) -> None:
     X, y = data
     ctx = _context(X, y, every_fold=False, cache_mb=64)
-    results = _run_all(TrialRun(config=_config(1.0), ctx=ctx, actor=ActorState.create(ctx)))
+    results = _run_all(
+        TrialRun(config=_config(1.0), ctx=ctx, actor=ActorState.create(ctx=ctx, node_id="node-1"))
+    )
     assert len(results) == 1
-    assert results[0]["hpsearch_status"] == STATUS_COMPLETED
+    assert results[0]["hpsearch_status"] == TrialStatus.COMPLETED
     assert results[0]["folds_completed"] == FOLDS
 
 
@@ -243,10 +249,10 @@ def test_a_failing_config_ends_as_failed_without_raising(
 ) -> None:
     X, y = data
     ctx = _context(X, y, every_fold=True, cache_mb=64)
-    actor = ActorState.create(ctx)
+    actor = ActorState.create(ctx=ctx, node_id="node-1")
     bad = _run_all(TrialRun(config=_config(-1.0), ctx=ctx, actor=actor))  # C must be > 0
-    assert len(bad) == 1 and bad[0]["hpsearch_status"] == STATUS_FAILED
+    assert len(bad) == 1 and bad[0]["hpsearch_status"] == TrialStatus.FAILED
     assert "C" in bad[0]["error"] and bad[0]["folds_completed"] == 0
     # the actor stays usable for the next trial
     good = _run_all(TrialRun(config=_config(1.0), ctx=ctx, actor=actor))
-    assert good[-1]["hpsearch_status"] == STATUS_COMPLETED
+    assert good[-1]["hpsearch_status"] == TrialStatus.COMPLETED

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from hpsearch.leaderboard import best_per_family, leaderboard
-from hpsearch.records import TrialRecord
-from hpsearch.trainable import STATUS_COMPLETED, STATUS_FAILED, STATUS_PRUNED
+from hpsearch.report.leaderboard import best_per_family, leaderboard
+from hpsearch.status import TrialStatus
+from hpsearch.store.records import TrialRecord
 
 PRIMARY = "roc_auc"
 KEY = f"cv_{PRIMARY}_mean"
@@ -26,10 +26,10 @@ def _record(
         params={"model__C": number, "model__penalty": "l2"},
         config={},
         status=status,
-        objective=mean if status != STATUS_FAILED else None,
+        objective=mean if status != TrialStatus.FAILED else None,
         metrics=metrics,
         fold_scores={},
-        folds_completed=5 if status == STATUS_COMPLETED else 2,
+        folds_completed=5 if status == TrialStatus.COMPLETED else 2,
         node_id="n",
         started=0.0,
         ended=1.0,
@@ -38,13 +38,13 @@ def _record(
 
 
 RECORDS = [
-    _record(0, STATUS_COMPLETED, 0.80, "lr"),
-    _record(1, STATUS_PRUNED, 0.99, "rf"),  # higher mean, but pruned: no rank
-    _record(2, STATUS_COMPLETED, 0.90, "rf"),
-    _record(3, STATUS_FAILED, None, "lr", error="ValueError: boom"),
-    _record(4, STATUS_COMPLETED, 0.70, "rf"),
-    _record(5, STATUS_COMPLETED, 0.85, "lr"),
-    _record(6, STATUS_PRUNED, 0.10, "lr"),
+    _record(0, TrialStatus.COMPLETED, 0.80, "lr"),
+    _record(1, TrialStatus.PRUNED, 0.99, "rf"),  # higher mean, but pruned: no rank
+    _record(2, TrialStatus.COMPLETED, 0.90, "rf"),
+    _record(3, TrialStatus.FAILED, None, "lr", error="ValueError: boom"),
+    _record(4, TrialStatus.COMPLETED, 0.70, "rf"),
+    _record(5, TrialStatus.COMPLETED, 0.85, "lr"),
+    _record(6, TrialStatus.PRUNED, 0.10, "lr"),
 ]
 
 
@@ -57,8 +57,8 @@ def test_max_mode_orders_completed_by_mean_then_the_rest() -> None:
 
     assert list(board["trial"]) == [2, 5, 0, 4, 1, 3, 6]
     assert _ranks(board) == [1, 2, 3, 4, None, None, None]
-    assert list(board["status"][:4]) == [STATUS_COMPLETED] * 4
-    assert set(board["status"][4:]) == {STATUS_PRUNED, STATUS_FAILED}
+    assert list(board["status"][:4]) == [TrialStatus.COMPLETED] * 4
+    assert set(board["status"][4:]) == {TrialStatus.PRUNED, TrialStatus.FAILED}
     # pruned and failed rows show no CV mean, even when the trial reported one
     assert board[KEY][:4].tolist() == [0.90, 0.85, 0.80, 0.70]
     assert board[KEY][4:].isna().all()
@@ -73,9 +73,9 @@ def test_min_mode_orders_ascending() -> None:
 
 def test_ties_keep_trial_order() -> None:
     records = [
-        _record(3, STATUS_COMPLETED, 0.8),
-        _record(1, STATUS_COMPLETED, 0.8),
-        _record(2, STATUS_COMPLETED, 0.9),
+        _record(3, TrialStatus.COMPLETED, 0.8),
+        _record(1, TrialStatus.COMPLETED, 0.8),
+        _record(2, TrialStatus.COMPLETED, 0.9),
     ]
     board = leaderboard(records, primary=PRIMARY, mode="max")
     assert list(board["trial"]) == [2, 1, 3]
@@ -96,7 +96,7 @@ def test_row_contents() -> None:
 
 def test_nothing_completed_has_no_ranks() -> None:
     board = leaderboard(
-        [_record(0, STATUS_PRUNED, 0.5), _record(1, STATUS_FAILED, None)],
+        [_record(0, TrialStatus.PRUNED, 0.5), _record(1, TrialStatus.FAILED, None)],
         primary=PRIMARY,
         mode="max",
     )
@@ -121,7 +121,7 @@ def test_best_per_family_picks_one_per_family(mode: str, expected: dict[str, int
 
     assert len(best) == 2
     assert dict(zip(best["family"], best["trial"], strict=True)) == expected
-    assert (best["status"] == STATUS_COMPLETED).all()
+    assert (best["status"] == TrialStatus.COMPLETED).all()
     # best first overall: the family order follows the board
     assert best["trial"].iloc[0] == board["trial"].iloc[0]
 
@@ -129,8 +129,8 @@ def test_best_per_family_picks_one_per_family(mode: str, expected: dict[str, int
 def test_best_per_family_ignores_families_without_completed_trials() -> None:
     records = [
         *RECORDS,
-        _record(7, STATUS_PRUNED, 0.99, "svm"),
-        _record(8, STATUS_FAILED, None, "knn"),
+        _record(7, TrialStatus.PRUNED, 0.99, "svm"),
+        _record(8, TrialStatus.FAILED, None, "knn"),
     ]
     best = best_per_family(leaderboard(records, primary=PRIMARY, mode="max"), primary=PRIMARY)
     assert set(best["family"]) == {"rf", "lr"}

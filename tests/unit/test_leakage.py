@@ -13,9 +13,10 @@ import pytest
 
 from factories import mixed_classification_frame, regression_frame, write_sweep
 from hpsearch.config import SweepConfig, load_sweep
-from hpsearch.data import DataPart, SplitData, fingerprint, prepare_data
 from hpsearch.errors import LeakageError
-from hpsearch.leakage import Finding, LeakageReport, check_leakage, raise_if_failed
+from hpsearch.prepare.fingerprint import fingerprint
+from hpsearch.prepare.leakage import Finding, LeakageReport, check_leakage, raise_if_failed
+from hpsearch.prepare.split import DataPart, SplitData, prepare_data
 
 CHECKS = {
     "id_overlap",

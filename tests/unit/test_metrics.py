@@ -7,7 +7,8 @@ import pytest
 from scipy.stats import rankdata
 from sklearn import metrics as skm
 
-from hpsearch.metrics import _average_ranks, compute_metric, get_metric
+from hpsearch.config.metrics import get_metric
+from hpsearch.evaluation.scoring import _average_ranks, compute_metric
 
 
 def _proba(rng: np.random.Generator, n: int, k: int) -> np.ndarray:

@@ -10,8 +10,8 @@ import dataclasses
 import os
 from pathlib import Path
 
-from hpsearch.leakage import Finding, LeakageReport
-from hpsearch.model_card import CardData, render_card
+from hpsearch.prepare.leakage import Finding, LeakageReport
+from hpsearch.report.model_card import CardData, render_card
 
 GOLDEN = Path(__file__).parent / "golden" / "model_card.md"
 

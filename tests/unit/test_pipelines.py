@@ -10,15 +10,9 @@ import optuna
 import pandas as pd
 import pytest
 
+from hpsearch.config.metrics import Task
 from hpsearch.errors import BadInputError
-from hpsearch.metrics import Task
-from hpsearch.pipelines import (
-    ColumnTypes,
-    build_pipeline,
-    build_preprocessor,
-    infer_column_types,
-    to_category_strings,
-)
+from hpsearch.prepare.profile import infer_column_types
 from hpsearch.spaces import (
     ConditionalSpace,
     FrozenMapping,
@@ -27,6 +21,8 @@ from hpsearch.spaces import (
     shipped_families,
     split_config,
 )
+from hpsearch.spaces.columns import ColumnTypes
+from hpsearch.spaces.pipelines import build_pipeline, build_preprocessor, to_category_strings
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -1,27 +1,23 @@
-"""sweepdir.py (the unit of resume on disk) and progress.py (the one-line display)."""
+"""store/ (the unit of resume on disk: files, typed state) and tune/progress.py (the display)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-import hpsearch.progress as progress_module
-import hpsearch.sweepdir as sweepdir
+import hpsearch.store.paths as sweepdir
+import hpsearch.store.state as state_module
+import hpsearch.tune.progress as progress_module
 from hpsearch.errors import BadInputError
-from hpsearch.progress import Progress, ProgressLine
-from hpsearch.sweepdir import (
-    SweepPaths,
-    append_jsonl,
-    create_sweep_dir,
-    open_sweep_dir,
-    read_jsonl,
-    read_state,
-    update_state,
-    write_json_atomic,
-)
+from hpsearch.status import SweepStatus
+from hpsearch.store.files import append_jsonl, read_jsonl, write_json_atomic
+from hpsearch.store.paths import SweepPaths, create_sweep_dir, open_sweep_dir
+from hpsearch.store.state import SCHEMA_VERSION, SweepState, read_state, save_state
+from hpsearch.tune.progress import Progress, ProgressLine
 
 FIXED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -92,21 +88,63 @@ def test_write_json_atomic_failure_keeps_the_old_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
 
-def test_update_state_merges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sweepdir, "utc_now", lambda: FIXED)
+def _state(**changes: object) -> SweepState:
+    values: dict[str, object] = {
+        "name": "s",
+        "status": SweepStatus.RUNNING,
+        "created_at": FIXED.isoformat(),
+        "primary_metric": "roc_auc",
+        "mode": "max",
+        "tracking_uri": "sqlite:////tmp/m.db",
+        "experiment": "s",
+        "parent_run_id": "abc",
+        "trials": 10,
+        "seed": 0,
+    }
+    values.update(changes)
+    return SweepState(**values)  # type: ignore[arg-type]
+
+
+def test_save_state_writes_every_field_and_reads_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_module, "utc_now", lambda: FIXED)
     paths = SweepPaths(root=tmp_path)
 
-    first = update_state(paths, status="running", parent_run_id="abc")
-    second = update_state(paths, status="completed", trials_done=12)
+    first = save_state(paths, _state())
+    second = save_state(paths, replace(first, status=SweepStatus.COMPLETED, trials_finished=12))
 
-    assert first == {"status": "running", "parent_run_id": "abc", "updated": FIXED.isoformat()}
-    assert second == {
-        "status": "completed",
-        "parent_run_id": "abc",
-        "trials_done": 12,
-        "updated": FIXED.isoformat(),
-    }
+    on_disk = json.loads(paths.state.read_text(encoding="utf-8"))
+    assert on_disk["status"] == "completed" and on_disk["trials_finished"] == 12
+    assert on_disk["parent_run_id"] == "abc" and on_disk["updated"] == FIXED.isoformat()
+    assert on_disk["schema_version"] == SCHEMA_VERSION
     assert read_state(paths) == second
+    assert first.status == SweepStatus.RUNNING  # frozen: the first state is unchanged
+
+
+def test_a_0_1_sweep_json_reads_with_defaults(tmp_path: Path) -> None:
+    paths = SweepPaths(root=tmp_path)
+    legacy = {k: v for k, v in _state().to_json().items() if k not in ("schema_version", "pid")}
+    legacy["excluded_trials"] = ["t1"]
+    paths.state.write_text(json.dumps(legacy), encoding="utf-8")
+
+    state = read_state(paths)
+    assert state.status is SweepStatus.RUNNING and state.pid is None
+    assert state.excluded_trials == ("t1",) and state.schema_version == SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused_with_the_fix(tmp_path: Path) -> None:
+    paths = SweepPaths(root=tmp_path)
+    paths.state.write_text(json.dumps({**_state().to_json(), "schema_version": 99}))
+    with pytest.raises(BadInputError, match=r"schema_version 99, newer .* Fix: upgrade hpsearch"):
+        read_state(paths)
+
+
+def test_a_sweep_json_that_is_not_json_is_bad_input(tmp_path: Path) -> None:
+    paths = SweepPaths(root=tmp_path)
+    paths.state.write_text('{"name": "s", "sta')
+    with pytest.raises(BadInputError, match="cannot be read"):
+        read_state(paths)
 
 
 def test_read_jsonl_skips_a_torn_last_line(tmp_path: Path) -> None:
@@ -142,10 +180,10 @@ def test_open_sweep_dir_on_a_non_sweep_dir(tmp_path: Path) -> None:
 
 def test_open_sweep_dir_on_a_sweep_dir(tmp_path: Path) -> None:
     made = create_sweep_dir(storage=tmp_path, name="s")
-    update_state(made, status="running")
+    save_state(made, _state())
     opened = open_sweep_dir(made.root)
     assert opened == made
-    assert read_state(opened)["status"] == "running"
+    assert read_state(opened).status == "running"
 
 
 # ----------------------------------------------------------------------------- progress

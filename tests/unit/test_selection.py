@@ -13,14 +13,17 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
 
 from factories import mixed_classification_frame, regression_frame
-from hpsearch.data import DataPart, fingerprint
-from hpsearch.errors import HpsearchError
-from hpsearch.pipelines import build_pipeline, infer_column_types
-from hpsearch.records import TrialRecord, record_from_result
-from hpsearch.searcher import outcome_state
-from hpsearch.selection import NoSelectableTrialError, judge, select_best, threshold_failures
+from hpsearch.errors import HpsearchError, NoSelectableTrialError
+from hpsearch.prepare.fingerprint import fingerprint
+from hpsearch.prepare.profile import infer_column_types
+from hpsearch.prepare.split import DataPart
+from hpsearch.report.judge import judge, threshold_failures
+from hpsearch.report.select import select_best
 from hpsearch.spaces import load_space
-from hpsearch.trainable import STATUS_COMPLETED, STATUS_FAILED, STATUS_PRUNED, STATUS_RUNNING
+from hpsearch.spaces.pipelines import build_pipeline
+from hpsearch.status import TrialStatus
+from hpsearch.store.records import TrialRecord, record_from_result
+from hpsearch.tune.searcher import outcome_state
 
 
 def _record(number: int, status: str, objective: float | None, family: str = "lr") -> TrialRecord:
@@ -34,7 +37,7 @@ def _record(number: int, status: str, objective: float | None, family: str = "lr
         objective=objective,
         metrics={} if objective is None else {"cv_roc_auc_mean": objective},
         fold_scores={},
-        folds_completed=3 if status == STATUS_COMPLETED else 1,
+        folds_completed=3 if status == TrialStatus.COMPLETED else 1,
         node_id="n",
         started=0.0,
         ended=1.0,
@@ -46,58 +49,58 @@ def _record(number: int, status: str, objective: float | None, family: str = "lr
 
 def test_never_picks_pruned_or_failed_even_when_higher() -> None:
     records = [
-        _record(0, STATUS_PRUNED, 0.99),
-        _record(1, STATUS_COMPLETED, 0.70),
-        _record(2, STATUS_FAILED, 0.999),
-        _record(3, STATUS_COMPLETED, 0.80),
-        _record(4, STATUS_PRUNED, 0.95),
+        _record(0, TrialStatus.PRUNED, 0.99),
+        _record(1, TrialStatus.COMPLETED, 0.70),
+        _record(2, TrialStatus.FAILED, 0.999),
+        _record(3, TrialStatus.COMPLETED, 0.80),
+        _record(4, TrialStatus.PRUNED, 0.95),
     ]
     best = select_best(records, mode="max")
     assert best.number == 3
-    assert best.status == STATUS_COMPLETED
+    assert best.status == TrialStatus.COMPLETED
 
 
 def test_min_mode_picks_the_lowest_completed() -> None:
     records = [
-        _record(0, STATUS_COMPLETED, 0.40),
-        _record(1, STATUS_PRUNED, 0.01),
-        _record(2, STATUS_COMPLETED, 0.25),
-        _record(3, STATUS_COMPLETED, 0.30),
-        _record(4, STATUS_FAILED, 0.0),
+        _record(0, TrialStatus.COMPLETED, 0.40),
+        _record(1, TrialStatus.PRUNED, 0.01),
+        _record(2, TrialStatus.COMPLETED, 0.25),
+        _record(3, TrialStatus.COMPLETED, 0.30),
+        _record(4, TrialStatus.FAILED, 0.0),
     ]
     assert select_best(records, mode="min").number == 2
     assert select_best(records, mode="max").number == 0
 
 
 def test_negative_and_zero_objectives() -> None:
-    records = [_record(0, STATUS_COMPLETED, -0.5), _record(1, STATUS_COMPLETED, -0.2)]
+    records = [_record(0, TrialStatus.COMPLETED, -0.5), _record(1, TrialStatus.COMPLETED, -0.2)]
     assert select_best(records, mode="max").number == 1
     assert select_best(records, mode="min").number == 0
-    zero = [_record(0, STATUS_COMPLETED, 0.0), _record(1, STATUS_COMPLETED, -0.1)]
+    zero = [_record(0, TrialStatus.COMPLETED, 0.0), _record(1, TrialStatus.COMPLETED, -0.1)]
     assert select_best(zero, mode="max").number == 0
 
 
 def test_ties_go_to_the_earliest_trial() -> None:
     records = [
-        _record(5, STATUS_COMPLETED, 0.8),
-        _record(2, STATUS_COMPLETED, 0.8),
-        _record(9, STATUS_COMPLETED, 0.8),
+        _record(5, TrialStatus.COMPLETED, 0.8),
+        _record(2, TrialStatus.COMPLETED, 0.8),
+        _record(9, TrialStatus.COMPLETED, 0.8),
     ]
     assert select_best(records, mode="max").number == 2
     assert select_best(records, mode="min").number == 2
 
 
 def test_completed_without_objective_is_not_selectable() -> None:
-    records = [_record(0, STATUS_COMPLETED, None), _record(1, STATUS_COMPLETED, 0.1)]
+    records = [_record(0, TrialStatus.COMPLETED, None), _record(1, TrialStatus.COMPLETED, 0.1)]
     assert not records[0].selectable
     assert select_best(records, mode="min").number == 1
 
 
 def test_nothing_completed_raises() -> None:
     records = [
-        _record(0, STATUS_PRUNED, 0.9),
-        _record(1, STATUS_FAILED, None),
-        _record(2, STATUS_FAILED, None),
+        _record(0, TrialStatus.PRUNED, 0.9),
+        _record(1, TrialStatus.FAILED, None),
+        _record(2, TrialStatus.FAILED, None),
     ]
     with pytest.raises(NoSelectableTrialError, match="no trial completed every fold") as info:
         select_best(records, mode="max")
@@ -183,7 +186,7 @@ def cls_parts() -> tuple[DataPart, DataPart]:
 def _judge(model: Pipeline, parts: tuple[DataPart, DataPart], **kwargs: Any) -> Any:
     dev, hold = parts
     return judge(
-        best=_record(0, STATUS_COMPLETED, 0.9),
+        best=_record(0, TrialStatus.COMPLETED, 0.9),
         model=model,
         task=kwargs.pop("task", "classification"),
         development=dev,
@@ -287,7 +290,7 @@ def _result(**extra: Any) -> dict[str, Any]:
     base = {
         "objective": 0.8,
         "folds_completed": 3,
-        "hpsearch_status": STATUS_COMPLETED,
+        "hpsearch_status": TrialStatus.COMPLETED,
         "scores": json.dumps(scores),
         "node_id": "node-1",
         "data_fingerprint": "abc",
@@ -314,7 +317,7 @@ def _from(result: dict[str, Any] | None, *, n_folds: int = 3, error: str = "") -
 
 def test_record_completed() -> None:
     record = _from(_result())
-    assert record.status == STATUS_COMPLETED and record.selectable
+    assert record.status == TrialStatus.COMPLETED and record.selectable
     assert record.objective == 0.8
     assert record.family == "rf" and record.params == {"model__max_depth": 4}
     assert record.metrics == {
@@ -329,27 +332,27 @@ def test_record_completed() -> None:
 
 
 def test_record_pruned_when_folds_missing() -> None:
-    running = _from(_result(folds_completed=1, hpsearch_status=STATUS_RUNNING))
-    assert running.status == STATUS_PRUNED and not running.selectable
+    running = _from(_result(folds_completed=1, hpsearch_status=TrialStatus.RUNNING))
+    assert running.status == TrialStatus.PRUNED and not running.selectable
     assert running.objective == 0.8  # kept for the leaderboard, never selectable
     short = _from(_result(folds_completed=2), n_folds=3)  # "completed" with too few folds
-    assert short.status == STATUS_PRUNED
+    assert short.status == TrialStatus.PRUNED
 
 
 def test_record_failed_by_status_error_or_no_result() -> None:
     failed = _from(
-        _result(hpsearch_status=STATUS_FAILED, error="ValueError: bad", traceback="tb...")
+        _result(hpsearch_status=TrialStatus.FAILED, error="ValueError: bad", traceback="tb...")
     )
-    assert failed.status == STATUS_FAILED and failed.objective is None
+    assert failed.status == TrialStatus.FAILED and failed.objective is None
     assert failed.error == "ValueError: bad" and failed.traceback == "tb..."
 
     errored = _from(_result(), error="actor died")
-    assert errored.status == STATUS_FAILED and errored.error == "actor died"
+    assert errored.status == TrialStatus.FAILED and errored.error == "actor died"
     assert errored.objective is None and not errored.selectable
 
     for empty in (None, {}):
         nothing = _from(empty)
-        assert nothing.status == STATUS_FAILED
+        assert nothing.status == TrialStatus.FAILED
         assert nothing.folds_completed == 0 and nothing.metrics == {}
 
 
@@ -367,12 +370,20 @@ def test_record_drops_non_finite_metrics() -> None:
 @pytest.mark.parametrize(
     ("result", "error", "expected"),
     [
-        ({"hpsearch_status": STATUS_COMPLETED, "folds_completed": 3}, False, TrialState.COMPLETE),
-        ({"hpsearch_status": STATUS_COMPLETED, "folds_completed": 2}, False, TrialState.PRUNED),
-        ({"hpsearch_status": STATUS_RUNNING, "folds_completed": 1}, False, TrialState.PRUNED),
-        ({"hpsearch_status": STATUS_RUNNING, "folds_completed": 3}, False, TrialState.PRUNED),
-        ({"hpsearch_status": STATUS_FAILED, "folds_completed": 1}, False, TrialState.FAIL),
-        ({"hpsearch_status": STATUS_COMPLETED, "folds_completed": 3}, True, TrialState.FAIL),
+        (
+            {"hpsearch_status": TrialStatus.COMPLETED, "folds_completed": 3},
+            False,
+            TrialState.COMPLETE,
+        ),
+        (
+            {"hpsearch_status": TrialStatus.COMPLETED, "folds_completed": 2},
+            False,
+            TrialState.PRUNED,
+        ),
+        ({"hpsearch_status": TrialStatus.RUNNING, "folds_completed": 1}, False, TrialState.PRUNED),
+        ({"hpsearch_status": TrialStatus.RUNNING, "folds_completed": 3}, False, TrialState.PRUNED),
+        ({"hpsearch_status": TrialStatus.FAILED, "folds_completed": 1}, False, TrialState.FAIL),
+        ({"hpsearch_status": TrialStatus.COMPLETED, "folds_completed": 3}, True, TrialState.FAIL),
         (None, False, TrialState.FAIL),
         ({}, False, TrialState.FAIL),
     ],
@@ -384,14 +395,14 @@ def test_outcome_state(result: dict[str, Any] | None, error: bool, expected: Tri
 def test_selection_agrees_with_outcome_state() -> None:
     """The record status and the Optuna state must tell the same story for one result."""
     mapping = {
-        STATUS_COMPLETED: TrialState.COMPLETE,
-        STATUS_PRUNED: TrialState.PRUNED,
-        STATUS_FAILED: TrialState.FAIL,
+        TrialStatus.COMPLETED: TrialState.COMPLETE,
+        TrialStatus.PRUNED: TrialState.PRUNED,
+        TrialStatus.FAILED: TrialState.FAIL,
     }
     cases = [
         _result(),
-        _result(folds_completed=1, hpsearch_status=STATUS_RUNNING),
-        _result(hpsearch_status=STATUS_FAILED),
+        _result(folds_completed=1, hpsearch_status=TrialStatus.RUNNING),
+        _result(hpsearch_status=TrialStatus.FAILED),
         {},
     ]
     for result in cases:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from hpsearch.stopping import FoldQuantileStopping
-from hpsearch.trainable import STATUS_COMPLETED, STATUS_RUNNING
+from hpsearch.status import TrialStatus
+from hpsearch.tune.fold_stopping import FoldQuantileStopping
 
 STOP, CONTINUE = "STOP", "CONTINUE"
 N_FOLDS = 3
@@ -26,7 +26,7 @@ def _result(fold: int, objective: float, *, last: bool = False) -> dict[str, Any
     return {
         "folds_completed": fold,
         "objective": objective,
-        "hpsearch_status": STATUS_COMPLETED if last else STATUS_RUNNING,
+        "hpsearch_status": TrialStatus.COMPLETED if last else TrialStatus.RUNNING,
     }
 
 

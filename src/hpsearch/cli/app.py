@@ -1,0 +1,58 @@
+"""The Typer app and what every command shares: logging set-up, the console, errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from hpsearch.errors import HpsearchError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Honest, distributed hyperparameter search for scikit-learn pipelines.",
+    pretty_exceptions_enable=False,
+)
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")]
+
+
+def setup_logging(verbose: bool, *, with_ray: bool = False) -> None:
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*experimental feature.*")
+    if with_ray:
+        from hpsearch.tune.runtime import quiet_ray_env
+
+        quiet_ray_env()
+        import ray  # noqa: F401  (ray sets its own logger levels on import; override below)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("ray", "mlflow", "alembic", "optuna", "urllib3", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
+    if not verbose:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        os.environ.setdefault("RAY_LOG_TO_STDERR", "0")
+
+
+def make_console() -> Console:
+    console = Console(stderr=False, soft_wrap=True)
+    if not console.is_terminal:  # job logs, pipes: wide enough for the leaderboard
+        console = Console(stderr=False, soft_wrap=True, width=140)
+    return console
+
+
+def fail(error: HpsearchError) -> typer.Exit:
+    Console(stderr=True, soft_wrap=True).print(
+        f"[red]error:[/] {escape(str(error))}", highlight=False
+    )
+    return typer.Exit(code=error.exit_code)

@@ -1,0 +1,180 @@
+"""What the terminal shows: the preflight summary and the end-of-sweep report."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from hpsearch.prepare.findings import LeakageReport
+from hpsearch.prepare.preflight import Preflight
+from hpsearch.spaces import n_dimensions
+
+if TYPE_CHECKING:
+    from hpsearch.report.validate import ValidationReport
+    from hpsearch.store.listing import SweepSummary
+    from hpsearch.sweep import SweepResult
+
+
+def _leakage_lines(report: LeakageReport) -> list[str]:
+    style = {"error": "red", "warning": "yellow", "info": "dim"}
+    return [
+        f"[{style.get(f.severity, 'white')}]{f.severity:7s}[/] {f.check}: {f.message}"
+        for f in report.findings
+    ]
+
+
+def print_preflight(console: Console, pre: Preflight) -> None:
+    """The `hpsearch check` summary."""
+    data, cfg = pre.data, pre.config
+    dev, hold = data.development, data.holdout
+    q = data.quality
+    console.print(f"[bold]Sweep[/] {cfg.name}: {cfg.task}, source {cfg.data.source}")
+    console.print(
+        f"Rows: {q.n_rows} loaded, columns: {q.n_columns}; features: "
+        f"{len(data.column_types.numeric)} numeric, "
+        f"{len(data.column_types.categorical)} categorical"
+    )
+    if q.class_counts:
+        balance = ", ".join(f"{label}: {count}" for label, count in q.class_counts)
+        console.print(f"Class balance: {balance}")
+    console.print(
+        f"Hold-out: {hold.n_rows} rows ({data.split_kind} split, fraction {cfg.holdout.fraction}); "
+        f"development: {dev.n_rows} rows, {cfg.cv.folds}-fold CV"
+    )
+    console.print(
+        f"Fingerprints: development {dev.fingerprint[:16]}, hold-out {hold.fingerprint[:16]}"
+    )
+    for label, cols in (
+        ("Dropped constant columns", q.dropped_constant),
+        ("Dropped all-missing columns", q.dropped_all_missing),
+        ("Id-like columns (kept; declare data.id_column or drop them)", q.id_like_columns),
+    ):
+        if cols:
+            console.print(f"[yellow]{label}:[/] {', '.join(cols)}")
+    console.print(f"Duplicate feature rows: {q.duplicate_rows} (policy: {q.duplicate_policy})")
+    for warning in q.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    console.print("[bold]Leakage checks[/]")
+    for line in _leakage_lines(pre.leakage):
+        console.print("  " + line)
+    families = ", ".join(f"{s.family} ({len(s.params)} params)" for s in pre.spaces)
+    console.print(f"Search spaces: {families}; {n_dimensions(pre.spaces)} dimensions in all")
+    verdict = "[green]passed[/]" if pre.leakage.passed else "[red]FAILED[/]"
+    console.print(f"Preflight {verdict}.")
+
+
+def print_result(console: Console, result: SweepResult, *, top: int = 10) -> None:
+    """Leaderboard, verdict, where things are, and how to look at them."""
+    sel = result.selection
+    if sel is not None:
+        board = sel.leaderboard
+        table = Table(title=f"Leaderboard (top {top} of {len(board)})")
+        cols = [c for c in board.columns if c not in ("trial_id", "error", "folds")]
+        for col in cols:
+            table.add_column(col, overflow="ellipsis", no_wrap=col == "params", max_width=60)
+        for _, row in board.head(top).iterrows():
+            table.add_row(*[_short(row[c]) if c == "params" else _fmt(row[c]) for c in cols])
+        console.print(table)
+        fam = Table(title="Best per family")
+        for col in ("family", *[c for c in sel.best_per_family.columns if c.startswith("cv_")]):
+            fam.add_column(col)
+        for _, row in sel.best_per_family.iterrows():
+            fam.add_row(
+                *[_fmt(row[c]) for c in ("family", *[c for c in row.index if c.startswith("cv_")])]
+            )
+        console.print(fam)
+        v = sel.verdict
+        metrics = Table(title="Hold-out validation")
+        for col in ("metric", "hold-out", "threshold", "dummy"):
+            metrics.add_column(col)
+        for name, value in v.holdout.items():
+            metrics.add_row(
+                name, _fmt(value), _fmt(v.thresholds.get(name)), _fmt(v.baseline.get(name))
+            )
+        console.print(metrics)
+        if v.passed:
+            console.print(
+                f"[green bold]PASSED[/]: registered version {sel.model_version} "
+                f"with alias 'candidate' ({sel.model_uri})"
+            )
+        else:
+            console.print("[red bold]FAILED validation[/]: the model was logged, not registered.")
+            for failure in v.failures:
+                console.print(f"  [red]-[/] {failure}")
+    if result.message:
+        console.print(result.message)
+    console.print(f"Sweep directory: {result.paths.root}")
+    console.print(f"MLflow parent run: {result.parent_run_id}")
+    console.print(f"Open the MLflow UI: {mlflow_ui_command(result.tracking_uri)}")
+
+
+def print_sweeps(console: Console, sweeps: list[SweepSummary], *, storage: Path) -> None:
+    """`hpsearch ls` output."""
+    if not sweeps:
+        console.print(f"no sweeps in {storage}")
+        return
+    table = Table(title=f"Sweeps in {storage}")
+    for col in ("name", "status", "trials", "best", "age", "directory"):
+        table.add_column(col, overflow="fold")
+    for s in sweeps:
+        best = "-" if s.best is None else f"{s.metric} {s.best:.4f}"
+        table.add_row(
+            s.name, s.status, f"{s.done}/{s.total}", best, _age(s.age_s), str(s.directory)
+        )
+    console.print(table)
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def mlflow_ui_command(uri: str) -> str:
+    if uri.startswith(("http://", "https://")):
+        return f"open {uri}"
+    return f"mlflow ui --backend-store-uri {shlex.quote(uri)}"
+
+
+def _short(params: object, limit: int = 60) -> str:
+    """``{"model__C": 0.1}`` -> ``C=0.1``, cut at ``limit`` characters."""
+    try:
+        decoded = json.loads(str(params))
+    except json.JSONDecodeError:
+        return str(params)[:limit]
+    text = ", ".join(
+        f"{k.removeprefix('model__')}={_fmt(v) if isinstance(v, float) else v}"
+        for k, v in decoded.items()
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:.4f}"
+    return str(value)
+
+
+def print_validation(console: Console, report: ValidationReport) -> None:
+    """`hpsearch validate` output: every metric against its threshold."""
+    table = Table(title=f"{report.model_uri} on {report.n_rows} rows ({report.task})")
+    for col in ("metric", "value", "threshold", "result"):
+        table.add_column(col)
+    failing = {f.split(" = ")[0] for f in report.failures}
+    for name, value in report.scores.items():
+        threshold = report.thresholds.get(name)
+        verdict = "-" if threshold is None else ("FAIL" if name in failing else "pass")
+        table.add_row(name, _fmt(value), _fmt(threshold), verdict)
+    console.print(table)
+    if report.passed:
+        console.print("[green bold]PASSED[/] every threshold.")
+    else:
+        console.print("[red bold]FAILED[/]: " + "; ".join(report.failures))

@@ -1,0 +1,34 @@
+"""Steps 1-5 of the data flow, shared by `check`, `run` and `resume`: nothing searched yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hpsearch.config import SweepConfig
+from hpsearch.prepare.leakage import LeakageReport, check_leakage
+from hpsearch.prepare.split import SplitData, prepare_data
+from hpsearch.spaces import SearchSpace, load_spaces, validate_space_keys
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """Everything known before the first trial: data split, leakage report, spaces."""
+
+    config: SweepConfig
+    data: SplitData
+    leakage: LeakageReport
+    spaces: tuple[SearchSpace, ...]
+
+
+def run_preflight(config: SweepConfig) -> Preflight:
+    """Load spaces and data, split off the hold-out set, run the leakage checks.
+
+    Raises ``BadInputError`` for bad spaces or data. Leakage errors are *returned* in
+    the report (so the caller can save it first) and raised by ``raise_if_failed``.
+    """
+    spaces = load_spaces(entries=config.search.spaces, task=config.task)
+    for space in spaces:
+        validate_space_keys(space)
+    data = prepare_data(config)
+    report = check_leakage(data=data, config=config)
+    return Preflight(config=config, data=data, leakage=report, spaces=spaces)

@@ -1,0 +1,65 @@
+"""After the search, in order: select, refit, judge on hold-out, publish, write reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hpsearch.report.files import write_reports
+from hpsearch.report.judge import Verdict, judge
+from hpsearch.report.publish import publish
+from hpsearch.report.select import refit, select_best
+from hpsearch.store.records import TrialRecord
+from hpsearch.tracking.session import SweepSession
+
+
+@dataclass(frozen=True)
+class SelectionOutcome:
+    """The selected model's verdict, where it was published, and the reports."""
+
+    verdict: Verdict
+    model_uri: str
+    model_version: str | None
+    leaderboard: pd.DataFrame
+    best_per_family: pd.DataFrame
+    plots: tuple[Path, ...]
+
+
+def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> SelectionOutcome:
+    """Each stage is its own function over the session; the hold-out rows are read here
+    for the first time, by ``judge``."""
+    config, data = session.config, session.pre.data
+    best = select_best(records, mode=config.mode)
+    model = refit(
+        record=best,
+        spaces=session.pre.spaces,
+        development=data.development,
+        column_types=data.column_types,
+        seed=config.seed,
+        n_jobs=max(1, int(config.ray.cpus_per_trial)),
+    )
+    verdict = judge(
+        best=best,
+        model=model,
+        task=config.task,
+        development=data.development,
+        holdout=data.holdout,
+        metric_names=config.all_metrics,
+        primary=config.primary_metric,
+        thresholds=config.thresholds,
+    )
+    published = publish(session=session, verdict=verdict, model=model)
+    reports = write_reports(
+        session=session, records=records, verdict=verdict, model=model, published=published
+    )
+    return SelectionOutcome(
+        verdict=verdict,
+        model_uri=published.model_uri,
+        model_version=published.model_version,
+        leaderboard=reports.leaderboard,
+        best_per_family=reports.best_per_family,
+        plots=reports.plots,
+    )

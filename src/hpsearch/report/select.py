@@ -1,0 +1,50 @@
+"""Pick the best trial and refit its configuration on every development row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from joblib import parallel_config
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from hpsearch.errors import NoSelectableTrialError
+from hpsearch.prepare.split import DataPart
+from hpsearch.spaces.columns import ColumnTypes
+from hpsearch.spaces.model import SearchSpace
+from hpsearch.spaces.pipelines import build_pipeline
+from hpsearch.store.records import TrialRecord, count_statuses
+
+__all__ = ["NoSelectableTrialError", "refit", "select_best"]
+
+
+def select_best(records: Sequence[TrialRecord], *, mode: str) -> TrialRecord:
+    """Best primary CV mean among trials that completed every fold (ties: earliest)."""
+    candidates = [r for r in records if r.selectable]
+    if not candidates:
+        counts = {str(s): n for s, n in count_statuses(records).items() if n}
+        raise NoSelectableTrialError(
+            f"no trial completed every fold (statuses: {counts or 'no trials'}); nothing to "
+            "select. Fix: check the failed trials' errors in MLflow, or raise search.trials."
+        )
+    sign = 1.0 if mode == "max" else -1.0
+    return max(candidates, key=lambda r: (sign * float(r.objective or 0.0), -r.number))
+
+
+def refit(
+    *,
+    record: TrialRecord,
+    spaces: Sequence[SearchSpace],
+    development: DataPart,
+    column_types: ColumnTypes,
+    seed: int,
+    n_jobs: int,
+) -> Pipeline:
+    """Fit the selected configuration on every development row."""
+    space = next(s for s in spaces if s.family == record.family)
+    pipeline = build_pipeline(
+        space=space, params=record.params, column_types=column_types, n_jobs=n_jobs, seed=seed
+    )
+    with threadpool_limits(limits=n_jobs), parallel_config(n_jobs=n_jobs):
+        pipeline.fit(development.X, development.y)
+    return pipeline

@@ -1,0 +1,201 @@
+"""Search-space files: a shipped family name or a YAML path into a checked ``SearchSpace``."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sklearn.base import is_classifier, is_regressor
+
+from hpsearch.config.metrics import Task
+from hpsearch.errors import BadInputError
+from hpsearch.spaces.columns import ColumnTypes
+from hpsearch.spaces.distributions import FORMAT_HINT, parse_distribution
+from hpsearch.spaces.model import FrozenMapping, SearchSpace
+from hpsearch.spaces.pipelines import build_pipeline, check_param_paths
+
+SPACES_DIR_ENV = "HPSEARCH_SPACES_DIR"
+_TASKS: tuple[Task, ...] = ("classification", "regression")
+_TOP_KEYS = ("family", "task", "estimator", "description", "fixed", "params")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PROBE_COLUMNS = ColumnTypes(numeric=("probe_numeric",), categorical=("probe_categorical",))
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads ``1e-3`` as a float (YAML 1.2), not as the string '1e-3'."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def shipped_spaces_dir() -> Path:
+    """``$HPSEARCH_SPACES_DIR`` if set, else the repository's ``search_spaces/`` folder."""
+    override = os.environ.get(SPACES_DIR_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(__file__).resolve().parents[3] / "search_spaces"
+
+
+def shipped_families(task: Task) -> tuple[str, ...]:
+    """Names of the shipped families for a task, sorted."""
+    folder = shipped_spaces_dir() / task
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted(p.stem for p in folder.glob("*.yaml")))
+
+
+def _is_path(entry: str) -> bool:
+    return "/" in entry or os.sep in entry or entry.endswith((".yaml", ".yml"))
+
+
+def _resolve_entry(*, entry: str, task: Task) -> Path:
+    if _is_path(entry):
+        path = Path(entry).expanduser().resolve()
+        if not path.is_file():
+            raise BadInputError(
+                f"search-space file {entry!r} does not exist. Fix: correct the path under "
+                "search.spaces (relative paths resolve against the sweep file's folder)."
+            )
+        return path
+    shipped = shipped_families(task)
+    if entry not in shipped:
+        other: Task = "regression" if task == "classification" else "classification"
+        hint = f" {entry!r} is a {other} family." if entry in shipped_families(other) else ""
+        raise BadInputError(
+            f"unknown {task} search space {entry!r}.{hint} Shipped {task} families: "
+            f"{', '.join(shipped) or '(none found in ' + str(shipped_spaces_dir()) + ')'}. "
+            "Fix: use one of them, or the path to your own YAML file (" + FORMAT_HINT + ")."
+        )
+    return shipped_spaces_dir() / task / f"{entry}.yaml"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise BadInputError(
+            f"search space {path} is not valid YAML: {exc}. Fix: correct the syntax."
+        ) from None
+    except OSError as exc:
+        raise BadInputError(f"search space {path} cannot be read: {exc}.") from None
+
+
+def load_space(*, entry: str, task: Task) -> SearchSpace:
+    """Load one family by shipped name or by (absolute) path, and check it completely."""
+    path = _resolve_entry(entry=entry, task=task)
+    space = _parse_space(raw=_read_yaml(path), source=str(path), task=task)
+    if not _is_path(entry) and space.family != entry:
+        raise BadInputError(
+            f"search space {path}: `family` is {space.family!r} but the file is named {entry!r}. "
+            "Fix: make the family equal to the file name."
+        )
+    validate_space_keys(space)
+    return space
+
+
+def load_spaces(*, entries: Sequence[str], task: Task) -> tuple[SearchSpace, ...]:
+    """Load every entry of ``search.spaces``; family names must be unique."""
+    spaces = tuple(load_space(entry=e, task=task) for e in entries)
+    seen: dict[str, str] = {}
+    for space in spaces:
+        if space.family in seen:
+            raise BadInputError(
+                f"search.spaces: family {space.family!r} appears twice ({seen[space.family]} "
+                f"and {space.source}). Fix: list each family once, or give your own file a "
+                "different `family` name."
+            )
+        seen[space.family] = space.source
+    return spaces
+
+
+def _parse_space(*, raw: Any, source: str, task: Task) -> SearchSpace:
+    where = f"search space {source}"
+    if not isinstance(raw, dict):
+        raise BadInputError(
+            f"{where} must be a YAML mapping with keys {', '.join(_TOP_KEYS)}, got "
+            f"{type(raw).__name__}. Fix: {FORMAT_HINT}."
+        )
+    unknown = [k for k in raw if k not in _TOP_KEYS]
+    if unknown:
+        raise BadInputError(
+            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(_TOP_KEYS)}. "
+            "Fix: remove it or correct its spelling."
+        )
+    for key in ("family", "estimator"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise BadInputError(
+                f"{where}: `{key}` must be a non-empty string, got {raw.get(key)!r}. "
+                f"Fix: add it ({FORMAT_HINT})."
+            )
+    family = raw["family"]
+    if not _NAME_RE.match(family):
+        raise BadInputError(
+            f"{where}: family {family!r} must start with a letter or digit and contain only "
+            "letters, digits, '_', '-' and '.'. Fix: rename it."
+        )
+    file_task = raw.get("task", task)
+    if file_task not in _TASKS:
+        raise BadInputError(
+            f"{where}: task {file_task!r} is not one of {', '.join(_TASKS)}. Fix: correct it."
+        )
+    if file_task != task:
+        raise BadInputError(
+            f"{where}: this is a {file_task} space but the sweep's task is {task}. "
+            f"Fix: use a {task} family, or change the sweep's task."
+        )
+    fixed = _mapping(raw.get("fixed"), where=f"{where}: `fixed`")
+    params_raw = _mapping(raw.get("params"), where=f"{where}: `params`")
+    params = {
+        key: parse_distribution(key=key, spec=spec, where=where) for key, spec in params_raw.items()
+    }
+    clash = [k for k in params if k.startswith("model__") and k[len("model__") :] in fixed]
+    if clash:
+        raise BadInputError(
+            f"{where}: {clash[0]!r} is both tuned (params) and fixed. Fix: keep only one."
+        )
+    space = SearchSpace(
+        family=family,
+        task=task,
+        estimator=raw["estimator"],
+        fixed=FrozenMapping(fixed),
+        params=FrozenMapping(params),
+        source=source,
+        description=str(raw.get("description") or ""),
+    )
+    _check_estimator_task(space)
+    return space
+
+
+def _mapping(value: Any, *, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise BadInputError(
+            f"{where} must be a mapping with string keys, got {value!r}. Fix: {FORMAT_HINT}."
+        )
+    return value
+
+
+def _check_estimator_task(space: SearchSpace) -> None:
+    pipeline = build_pipeline(space=space, params={}, column_types=_PROBE_COLUMNS)
+    model = pipeline.named_steps["model"]
+    wrong = is_regressor(model) if space.task == "classification" else is_classifier(model)
+    if wrong:
+        raise BadInputError(
+            f"search space {space.source}: estimator {space.estimator} is not a "
+            f"{space.task} estimator. Fix: use a {space.task} estimator, or set `task` right."
+        )
+
+
+def validate_space_keys(space: SearchSpace) -> None:
+    """Every parameter path must exist in the built pipeline's ``get_params()``."""
+    pipeline = build_pipeline(space=space, params={}, column_types=_PROBE_COLUMNS)
+    check_param_paths(paths=space.params, valid=pipeline.get_params(deep=True), source=space.source)

@@ -1,0 +1,1 @@
+"""The sweep directory: paths, typed state, the durable trial record, lineage, listing."""

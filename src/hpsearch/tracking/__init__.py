@@ -1,0 +1,1 @@
+"""Stage 8: MLflow: the parent run, child runs written from the driver, the model registry."""

@@ -1,0 +1,165 @@
+"""Driver-side Ray Tune callback: record each finished trial once, log its child run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ray.tune import Callback
+
+from hpsearch.status import TrialStatus
+from hpsearch.store.files import append_jsonl
+from hpsearch.store.records import TrialRecord, count_statuses, load_records, record_from_result
+from hpsearch.tracking.tracker import SweepTracker
+from hpsearch.tracking.writer import ChildRunWriter
+from hpsearch.tune.progress import Progress, ProgressLine
+
+
+def _error_text(trial: Any) -> str:
+    error_file = getattr(trial, "error_file", None)
+    if error_file and Path(error_file).exists():
+        return Path(error_file).read_text(encoding="utf-8", errors="replace")[-8000:]
+    return str(getattr(trial, "error_msg", "") or "trial raised an error in Ray")
+
+
+class TrialRecorder(Callback):
+    """Turns Tune events into ``trials.jsonl`` lines, MLflow child runs and progress."""
+
+    def __init__(
+        self,
+        *,
+        records_path: Path,
+        tracker: SweepTracker,
+        parent_run_id: str,
+        n_folds: int,
+        total: int,
+        metric: str,
+        mode: str,
+        show_progress: bool = True,
+        interrupt: threading.Event | None = None,
+        excluded: frozenset[str] = frozenset(),
+    ) -> None:
+        self.interrupt = interrupt
+        self.excluded = excluded
+        self.records_path = records_path
+        self.tracker = tracker
+        self.parent_run_id = parent_run_id
+        self.n_folds = n_folds
+        self.total = total
+        self.metric = metric
+        self.mode = mode
+        self.show_progress = show_progress
+        self._init_transient()
+
+    def _init_transient(self) -> None:
+        previous = load_records(self.records_path, excluded=self.excluded)
+        self._recorded = {r.trial_id for r in previous}
+        self._counts = count_statuses(previous)
+        self._best: float | None = None
+        for record in previous:
+            self._track_best(record)
+        self._numbers: dict[str, int] = {}
+        self._next_number = max((r.number for r in previous), default=-1) + 1
+        self._started: dict[str, float] = {}
+        self._running: set[str] = set()
+        self._t0 = time.monotonic()
+        self._progress = ProgressLine(enabled=self.show_progress)
+        self._writer: ChildRunWriter | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        keep = ("records_path", "tracker", "parent_run_id", "n_folds", "total", "metric")
+        state = {k: self.__dict__[k] for k in keep}
+        state.update(mode=self.mode, show_progress=self.show_progress, excluded=self.excluded)
+        state["interrupt"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_transient()
+
+    @property
+    def recorded(self) -> frozenset[str]:
+        return frozenset(self._recorded)
+
+    def _track_best(self, record: TrialRecord) -> None:
+        if record.selectable and record.objective is not None:
+            better = self._best is None or (
+                record.objective > self._best
+                if self.mode == "max"
+                else record.objective < self._best
+            )
+            if better:
+                self._best = record.objective
+
+    def _number(self, trial_id: str) -> int:
+        if trial_id not in self._numbers:
+            self._numbers[trial_id] = self._next_number
+            self._next_number += 1
+        return self._numbers[trial_id]
+
+    def _show(self) -> None:
+        self._progress.update(
+            Progress(
+                total=self.total,
+                completed=self._counts[TrialStatus.COMPLETED],
+                pruned=self._counts[TrialStatus.PRUNED],
+                failed=self._counts[TrialStatus.FAILED],
+                running=len(self._running),
+                best=self._best,
+                metric=self.metric,
+                elapsed_s=time.monotonic() - self._t0,
+            )
+        )
+
+    def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._number(trial.trial_id)
+        self._started.setdefault(trial.trial_id, time.time())
+        self._running.add(trial.trial_id)
+        self._show()
+
+    def _finish(self, trial: Any, *, error: str = "") -> None:
+        trial_id = trial.trial_id
+        self._running.discard(trial_id)
+        if trial_id in self._recorded:
+            return
+        last = trial.last_result or {}
+        final = last.get("hpsearch_status") in (TrialStatus.COMPLETED, TrialStatus.FAILED)
+        if self.interrupt is not None and self.interrupt.is_set() and not final and not error:
+            return  # cut short by Ctrl-C / SIGTERM, not pruned: resume runs it again
+        record = record_from_result(
+            trial_id=trial_id,
+            number=self._number(trial_id),
+            config=trial.config,
+            result=trial.last_result,
+            n_folds=self.n_folds,
+            started=self._started.get(trial_id, time.time()),
+            ended=time.time(),
+            error=error,
+        )
+        append_jsonl(self.records_path, record.to_json())
+        self._recorded.add(trial_id)
+        if self._writer is None:
+            self._writer = ChildRunWriter(tracker=self.tracker, parent_run_id=self.parent_run_id)
+        self._writer.submit(record)
+        self._counts[record.status] += 1
+        self._track_best(record)
+        self._show()
+
+    def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._finish(trial)
+
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._finish(trial, error=_error_text(trial))
+
+    def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
+        self._show()
+        self.close()
+
+    def close(self) -> None:
+        """Flush the queued child runs (raises a write error) and end the progress line."""
+        self._progress.close()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()

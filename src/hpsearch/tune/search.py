@@ -1,0 +1,285 @@
+"""Ray Tune orchestration: run the remaining trial budget on a started Ray, return records."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpsearch.config import SweepConfig
+from hpsearch.errors import SweepInterrupted
+from hpsearch.evaluation.trial import TrialContext
+from hpsearch.prepare.folds import fixed_folds, make_splitter
+from hpsearch.prepare.split import DataPart
+from hpsearch.spaces.columns import ColumnTypes
+from hpsearch.spaces.model import SearchSpace
+from hpsearch.status import TrialStatus
+from hpsearch.store.paths import SweepPaths
+from hpsearch.store.records import TrialRecord, load_records
+from hpsearch.tracking.tracker import ParentRun
+from hpsearch.tune.failure_stop import FailureStopper
+from hpsearch.tune.interrupts import InterruptGuard
+from hpsearch.tune.runtime import resolve_concurrency
+from hpsearch.tune.sampler import make_searcher, running_means
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What the search produced; selection works only from ``records``."""
+
+    records: tuple[TrialRecord, ...]
+    stopped_for_failures: bool
+    elapsed_s: float
+    concurrency: int
+    sampler_states: dict[str, int] = field(default_factory=dict)
+
+
+def make_context(
+    *,
+    config: SweepConfig,
+    development: DataPart,
+    spaces: tuple[SearchSpace, ...],
+    column_types: ColumnTypes,
+) -> TrialContext:
+    """What every trial needs: the development rows, the spaces and the sweep's folds."""
+    splitter = make_splitter(
+        task=config.task,
+        folds=config.cv.folds,
+        seed=config.seed,
+        grouped=development.groups is not None,
+        by_time=development.times is not None,
+    )
+    return TrialContext(
+        X=development.X,
+        y=development.y,
+        groups=development.groups,
+        spaces=spaces,
+        column_types=column_types,
+        task=config.task,
+        metrics=config.all_metrics,
+        primary=config.primary_metric,
+        folds=config.cv.folds,
+        seed=config.seed,
+        cpus=max(1, int(config.ray.cpus_per_trial)),
+        fold_plan=fixed_folds(
+            splitter=splitter, X=development.X, y=development.y, groups=development.groups
+        ),
+        report_every_fold=config.search.early_stopping,
+        cache_mb=config.search.preprocess_cache_mb,
+    )
+
+
+def next_run_name(paths: SweepPaths) -> str:
+    """``run-1``, ``run-2``...: one Tune experiment per run or resume of the sweep."""
+    existing = list(paths.tune.glob("run-*")) if paths.tune.exists() else []
+    return f"run-{len(existing) + 1}"
+
+
+def _scheduler(*, config: SweepConfig, previous: list[TrialRecord]) -> Any:
+    """The fold-level stopping rule, told the curves of earlier completed trials; FIFO
+    when early stopping is off (or with fewer than 3 folds)."""
+    from ray import tune
+
+    from hpsearch.tune.fold_stopping import FoldQuantileStopping
+
+    if not (config.search.early_stopping and config.cv.folds >= 3):
+        return tune.schedulers.FIFOScheduler()
+    stopping = FoldQuantileStopping(
+        mode=config.mode, n_folds=config.cv.folds, quantile=config.search.stopping_quantile
+    )
+    curves = [
+        list(running_means(r.fold_scores.get(config.primary_metric, [])).values())
+        for r in previous
+        if r.selectable
+    ]
+    stopping.seed_history(curves)
+    return stopping
+
+
+def _tuner(
+    *,
+    config: SweepConfig,
+    paths: SweepPaths,
+    ctx: TrialContext,
+    search_alg: Any,
+    remaining: int,
+    stopper: FailureStopper,
+    callbacks: list[Any],
+    previous: list[TrialRecord],
+) -> Any:
+    from ray import tune
+
+    from hpsearch.tune.trainable import FoldTrainable
+
+    trainable = tune.with_resources(
+        tune.with_parameters(FoldTrainable, ctx=ctx), {"cpu": config.ray.cpus_per_trial}
+    )
+    return tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(
+            search_alg=search_alg,
+            scheduler=_scheduler(config=config, previous=previous),
+            num_samples=remaining,
+            reuse_actors=True,
+            time_budget_s=config.search.time_budget_s,
+        ),
+        run_config=tune.RunConfig(
+            name=next_run_name(paths),
+            storage_path=str(paths.tune),
+            verbose=0,
+            stop=stopper,
+            callbacks=callbacks,
+            failure_config=tune.FailureConfig(max_failures=3, fail_fast=False),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_at_end=False),
+            log_to_file=False,
+        ),
+    )
+
+
+def _recorder(
+    *,
+    config: SweepConfig,
+    paths: SweepPaths,
+    parent: ParentRun,
+    show_progress: bool,
+    interrupt: threading.Event,
+    excluded: frozenset[str],
+) -> Any:
+    from hpsearch.tune.recorder import TrialRecorder
+
+    return TrialRecorder(
+        records_path=paths.trials,
+        tracker=parent.tracker,
+        parent_run_id=parent.run_id,
+        n_folds=config.cv.folds,
+        total=config.search.trials,
+        metric=config.primary_metric,
+        mode=config.mode,
+        show_progress=show_progress,
+        interrupt=interrupt,
+        excluded=excluded,
+    )
+
+
+def _failure_stopper(
+    *, config: SweepConfig, previous: list[TrialRecord], interrupt: threading.Event
+) -> FailureStopper:
+    return FailureStopper(
+        budget=config.search.trials,
+        max_fraction=config.search.max_failure_fraction,
+        interrupt=interrupt,
+        failed=sum(r.status == TrialStatus.FAILED for r in previous),
+        finished=len(previous),
+    )
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """What this run of the sweep has to do, from the durable record."""
+
+    previous: list[TrialRecord]
+    retry: list[TrialRecord]
+    remaining: int
+    concurrency: int
+
+
+def _fit(
+    *,
+    config: SweepConfig,
+    paths: SweepPaths,
+    ctx: TrialContext,
+    parent: ParentRun,
+    searcher: Any,
+    budget: _Budget,
+    show_progress: bool,
+    excluded: frozenset[str],
+) -> FailureStopper:
+    """One Tune experiment over the remaining budget; raises ``SweepInterrupted``."""
+    from ray.tune.search import ConcurrencyLimiter
+
+    from hpsearch.compat.ray_tune import cached_trainable_lookups
+
+    with InterruptGuard() as guard:
+        recorder = _recorder(
+            config=config,
+            paths=paths,
+            parent=parent,
+            show_progress=show_progress,
+            interrupt=guard.event,
+            excluded=excluded,
+        )
+        stopper = _failure_stopper(config=config, previous=budget.previous, interrupt=guard.event)
+        tuner = _tuner(
+            config=config,
+            paths=paths,
+            ctx=ctx,
+            search_alg=ConcurrencyLimiter(searcher, max_concurrent=budget.concurrency),
+            remaining=budget.remaining,
+            stopper=stopper,
+            callbacks=[recorder],
+            previous=budget.previous,
+        )
+        try:
+            with cached_trainable_lookups():
+                tuner.fit()
+        finally:
+            recorder.close()  # every finished trial's child run is written before we go on
+        if guard.interrupted:
+            raise SweepInterrupted(f"sweep interrupted by {guard.signal_name}")
+    return stopper
+
+
+def run_search(
+    *,
+    config: SweepConfig,
+    paths: SweepPaths,
+    ctx: TrialContext,
+    parent: ParentRun,
+    show_progress: bool = True,
+    excluded: frozenset[str] = frozenset(),
+) -> SearchOutcome:
+    """Run the remaining trial budget through Ray Tune and return every record.
+
+    Trials recorded in ``trials.jsonl`` count toward the budget and seed the sampler,
+    except those in ``excluded`` (failed trials being retried: their configs run again).
+    Raises ``SweepInterrupted`` after a graceful stop on SIGINT/SIGTERM."""
+    from hpsearch.compat.ray_tune import apply_patches
+
+    apply_patches()
+    previous = load_records(paths.trials, excluded=excluded)
+    budget = _Budget(
+        previous=previous,
+        retry=[r for r in load_records(paths.trials) if r.trial_id in excluded],
+        remaining=config.search.trials - len(previous),
+        concurrency=resolve_concurrency(config),
+    )
+    start = time.monotonic()
+    if budget.remaining <= 0:
+        return SearchOutcome(
+            records=tuple(previous),
+            stopped_for_failures=False,
+            elapsed_s=0.0,
+            concurrency=budget.concurrency,
+        )
+    searcher = make_searcher(
+        config=config, spaces=ctx.spaces, previous=previous, retry=budget.retry
+    )
+    stopper = _fit(
+        config=config,
+        paths=paths,
+        ctx=ctx,
+        parent=parent,
+        searcher=searcher,
+        budget=budget,
+        show_progress=show_progress,
+        excluded=excluded,
+    )
+    return SearchOutcome(
+        records=tuple(load_records(paths.trials, excluded=excluded)),
+        stopped_for_failures=stopper.too_many_failures,
+        elapsed_s=time.monotonic() - start,
+        concurrency=budget.concurrency,
+        sampler_states=dict(Counter(t.state.name for t in searcher.study.trials)),
+    )
