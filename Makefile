@@ -1,4 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Both create .venv on first use.
+# `make test` = ruff, ruff format --check, the import contract (lint-imports), mypy, pytest.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -28,6 +29,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy
