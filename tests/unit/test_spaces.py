@@ -25,22 +25,28 @@ from hpsearch.spaces import (
 )
 
 CLASSIFICATION = (
+    "catboost",
     "extra_trees",
     "gradient_boosting",
     "hist_gradient_boosting",
     "knn",
+    "lightgbm",
     "logistic_regression",
     "random_forest",
     "svm",
+    "xgboost",
 )
 REGRESSION = (
+    "catboost",
     "extra_trees",
     "gradient_boosting",
     "hist_gradient_boosting",
     "knn",
+    "lightgbm",
     "random_forest",
     "ridge",
     "svm",
+    "xgboost",
 )
 SHIPPED = [("classification", f) for f in CLASSIFICATION] + [("regression", f) for f in REGRESSION]
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hpsearch.prepare.findings import LeakageReport
@@ -34,10 +36,14 @@ def print_preflight(console: Console, pre: Preflight) -> None:
     dev, hold = data.development, data.holdout
     q = data.quality
     console.print(f"[bold]Sweep[/] {cfg.name}: {cfg.task}, source {cfg.data.source}")
+    kinds = Counter(p.kind for p in data.profiles)
     console.print(
         f"Rows: {q.n_rows} loaded, columns: {q.n_columns}; features: "
-        f"{len(data.column_types.numeric)} numeric, "
-        f"{len(data.column_types.categorical)} categorical"
+        + ", ".join(
+            f"{kinds[kind]} {kind.replace('_', '-')}"
+            for kind in ("numeric", "categorical", "high_cardinality", "datetime", "text")
+            if kinds[kind]
+        )
     )
     if q.class_counts:
         balance = ", ".join(f"{label}: {count}" for label, count in q.class_counts)
@@ -59,6 +65,9 @@ def print_preflight(console: Console, pre: Preflight) -> None:
     console.print(f"Duplicate feature rows: {q.duplicate_rows} (policy: {q.duplicate_policy})")
     for warning in q.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
+    console.print("[bold]Columns[/] (decided on the development rows)")
+    for profile in data.profiles:
+        console.print(f"  {escape(profile.name)}: {profile.kind} ({escape(profile.reason)})")
     console.print("[bold]Leakage checks[/]")
     for line in _leakage_lines(pre.leakage):
         console.print("  " + line)

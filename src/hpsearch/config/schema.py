@@ -83,6 +83,15 @@ class LeakageConfig(_Section):
     deny_columns: tuple[str, ...] = ()
 
 
+class PreprocessingConfig(_Section):
+    """How columns that one-hot encoding cannot take are handled (fitted inside each fold)."""
+
+    max_onehot_levels: int = Field(50, ge=2, le=10_000)
+    high_cardinality: Literal["target", "onehot"] = "target"
+    text: Literal["drop", "hash"] = "drop"
+    hash_features: int = Field(256, ge=8, le=2**16)
+
+
 class TrackingConfig(_Section):
     uri: str | None = None
     experiment: str | None = None
@@ -107,6 +116,7 @@ class SweepConfig(_Section):
     search: SearchConfig
     thresholds: dict[str, float] = Field(default_factory=dict)
     leakage: LeakageConfig = LeakageConfig()
+    preprocessing: PreprocessingConfig = PreprocessingConfig()
     tracking: TrackingConfig = TrackingConfig()
     ray: RayConfig = RayConfig()
 

@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from hpsearch.config.metrics import Metric
 from hpsearch.errors import TrialError
 from hpsearch.evaluation.fold_cache import FoldCache, TransformedFold, size_of
+from hpsearch.evaluation.rounds import EarlyStop, fit_model
 from hpsearch.evaluation.scoring import score_model
 
 
@@ -28,6 +29,7 @@ class FoldScore:
     fit_time_s: float
     n_train: int
     n_validation: int
+    rounds: int | None = None  # boosting rounds chosen by early stopping, if any
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,17 @@ class CVSummary:
     def fit_time_s(self) -> float:
         return float(sum(f.fit_time_s for f in self.folds))
 
+    @property
+    def rounds(self) -> list[int]:
+        """Boosting rounds each fold used (empty without early stopping)."""
+        return [f.rounds for f in self.folds if f.rounds is not None]
+
     def summary(self) -> dict[str, float]:
-        """Flat metric dict: ``cv_<m>_mean``, ``cv_<m>_std``, ``gap_<m>``, ``fit_time_s``."""
+        """Flat metric dict: ``cv_<m>_mean``, ``cv_<m>_std``, ``gap_<m>``, ``fit_time_s``
+        (and ``rounds_mean`` when early stopping chose the boosting rounds)."""
         out: dict[str, float] = {"fit_time_s": self.fit_time_s}
+        if self.rounds:
+            out["rounds_mean"] = float(np.mean(self.rounds))
         for m in self.metrics:
             out[f"cv_{m}_mean"] = self.mean(m)
             out[f"cv_{m}_std"] = self.std(m)
@@ -83,6 +93,24 @@ def _transform_fold(
     )
 
 
+def _fold_rows(
+    *,
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y_train: pd.Series,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    cached: TransformedFold | None,
+) -> tuple[TransformedFold, float]:
+    """The fold's preprocessed rows (from the cache, or fitted now) and the fit time spent."""
+    if cached is not None:
+        return cached, 0.0
+    part = _transform_fold(
+        preprocess=pipeline[:-1], X_train=X.iloc[train_idx], y_train=y_train, X_val=X.iloc[val_idx]
+    )
+    return part, part.fit_time_s
+
+
 def evaluate_fold(
     *,
     pipeline: Pipeline,
@@ -94,36 +122,36 @@ def evaluate_fold(
     metrics: Sequence[Metric],
     cache: FoldCache | None = None,
     cache_key: str = "",
+    stop: EarlyStop | None = None,
 ) -> FoldScore:
     """Fit a fresh clone of ``pipeline`` on one fold's training rows and score it.
 
     The preprocessing steps (all but the last) are fitted on the training rows, then the
-    final estimator on their output, as ``Pipeline.fit`` does. With a ``cache``, the
-    preprocessing output of this fold is reused by later trials whose preprocessing steps
-    have the same classes and parameters (``cache_key``: ``preprocessing_key`` of those
-    steps; the cache is used only with a key). Training scores use the output of
-    ``fit_transform`` on the training rows: for hpsearch's imputers, scalers and encoders
-    it equals ``transform`` after ``fit``. Raises ``TrialError`` when anything fails and
-    when a validation score is not finite: never a silent NaN.
+    final estimator on their output, as ``Pipeline.fit`` does. With a ``cache``, this fold's
+    preprocessing output is reused by later trials whose preprocessing steps have the same
+    classes and parameters (``cache_key``: their ``preprocessing_key``). Training scores use
+    the output of ``fit_transform``: for hpsearch's encoders it equals ``transform`` after
+    ``fit``. With ``stop``, a boosting model's rounds are chosen on a split of the training
+    rows (``rounds.fit_model``). Raises ``TrialError`` when anything fails and when a
+    validation score is not finite: never a silent NaN.
     """
     y_train, y_val = y.iloc[train_idx], y.iloc[val_idx]
     active = cache if cache_key and len(pipeline.steps) > 1 else None
     try:
-        part = active.get(fold=fold, key=cache_key) if active is not None else None
-        fit_time = 0.0
-        if part is None:
-            part = _transform_fold(
-                preprocess=pipeline[:-1],
-                X_train=X.iloc[train_idx],
-                y_train=y_train,
-                X_val=X.iloc[val_idx],
-            )
-            fit_time = part.fit_time_s
-            if active is not None:
-                active.put(fold=fold, key=cache_key, entry=part)
+        cached = active.get(fold=fold, key=cache_key) if active is not None else None
+        part, fit_time = _fold_rows(
+            pipeline=pipeline,
+            X=X,
+            y_train=y_train,
+            train_idx=train_idx,
+            val_idx=val_idx,
+            cached=cached,
+        )
+        if active is not None and cached is None:
+            active.put(fold=fold, key=cache_key, entry=part)
         model = clone(pipeline.steps[-1][1])
         start = time.perf_counter()
-        model.fit(part.X_train, y_train)
+        rounds = fit_model(model=model, X=part.X_train, y=y_train, stop=stop)
         fit_time += time.perf_counter() - start
         validation = score_model(model=model, X=part.X_validation, y=y_val, metrics=metrics)
         train = score_model(model=model, X=part.X_train, y=y_train, metrics=metrics)
@@ -141,4 +169,5 @@ def evaluate_fold(
         fit_time_s=fit_time,
         n_train=len(train_idx),
         n_validation=len(val_idx),
+        rounds=rounds,
     )

@@ -11,6 +11,12 @@ import pandas as pd
 from hpsearch.config.metrics import Metric
 
 
+def labels(predicted: Any) -> np.ndarray:
+    """Predictions as one column (CatBoost's classifiers answer with shape (n, 1))."""
+    values = np.asarray(predicted)
+    return values[:, 0] if values.ndim == 2 and values.shape[1] == 1 else values
+
+
 def score_model(
     *,
     model: Any,
@@ -28,7 +34,7 @@ def score_model(
         classes = np.asarray(model.classes_)
         y_pred = classes[np.argmax(y_proba, axis=1)]
     else:
-        y_pred = np.asarray(model.predict(X))
+        y_pred = labels(model.predict(X))
     y_true = np.asarray(y)
     return {
         m.name: compute_metric(

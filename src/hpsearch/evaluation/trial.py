@@ -23,6 +23,7 @@ from threadpoolctl import ThreadpoolController
 from hpsearch.config.metrics import Metric, Task, get_metric
 from hpsearch.evaluation.fold import CVSummary, FoldScore, evaluate_fold
 from hpsearch.evaluation.fold_cache import FoldCache, preprocessing_key
+from hpsearch.evaluation.rounds import EarlyStop
 from hpsearch.prepare.fingerprint import fingerprint
 from hpsearch.prepare.folds import FixedFolds
 from hpsearch.spaces.columns import ColumnTypes
@@ -59,7 +60,9 @@ def _max_threads(controller: ThreadpoolController) -> int:
 
 def _fold_payload(*, ctx: TrialContext, scores: list[FoldScore]) -> dict[str, Any]:
     cv = CVSummary(metrics=ctx.metrics, folds=tuple(scores))
-    values = {m: cv.per_fold(m) for m in ctx.metrics}
+    values: dict[str, list[float]] = {m: cv.per_fold(m) for m in ctx.metrics}
+    if cv.rounds:  # logged per fold (fold_rounds) beside the scores
+        values["rounds"] = [float(r) for r in cv.rounds]
     train = {m: [s.train[m] for s in scores] for m in ctx.metrics}
     # Tune tracks statistics of every numeric key of every result on the driver: the
     # scores travel as one string, only what the scheduler and searcher read is numeric
@@ -133,6 +136,7 @@ class TrialRun:
         self._failure: dict[str, Any] | None = None
         self._pipeline: Any = None
         self._cache_key = ""
+        self._stop: EarlyStop | None = None
         family, params = split_config(config)
         self._base: dict[str, Any] = {
             "family": family,
@@ -144,6 +148,8 @@ class TrialRun:
         self._metrics: list[Metric] = [get_metric(name=m, task=ctx.task) for m in ctx.metrics]
         try:
             space = next(s for s in ctx.spaces if s.family == family)
+            if space.early_stopping_rounds:
+                self._stop = EarlyStop(patience=space.early_stopping_rounds, seed=ctx.seed)
             self._pipeline = build_pipeline(
                 space=space,
                 params=params,
@@ -180,6 +186,7 @@ class TrialRun:
                             metrics=self._metrics,
                             cache=self._actor.cache,
                             cache_key=self._cache_key,
+                            stop=self._stop,
                         )
                     )
                     last = len(self._scores) == len(folds)

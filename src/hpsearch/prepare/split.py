@@ -19,7 +19,7 @@ from hpsearch.errors import BadInputError, LeakageError
 from hpsearch.prepare import quality
 from hpsearch.prepare.fingerprint import fingerprint
 from hpsearch.prepare.load import listed, load_frame
-from hpsearch.prepare.profile import infer_column_types
+from hpsearch.prepare.profile import ColumnProfile, column_types, profile_columns
 from hpsearch.prepare.quality import QualityReport
 from hpsearch.spaces.columns import ColumnTypes
 
@@ -51,6 +51,7 @@ class SplitData:
     column_types: ColumnTypes
     quality: QualityReport
     split_kind: str
+    profiles: tuple[ColumnProfile, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,6 +193,19 @@ def _part(*, rows: _Rows, positions: np.ndarray) -> DataPart:
     )
 
 
+def _text_notes(profiles: tuple[ColumnProfile, ...], *, config: SweepConfig) -> list[str]:
+    """Warn about free-text columns that will be dropped."""
+    if config.preprocessing.text != "drop":
+        return []
+    dropped = [p.name for p in profiles if p.kind == "text"]
+    if not dropped:
+        return []
+    return [
+        f"free-text column(s) {listed(dropped)} (mostly unique, several words) are not used "
+        "as features. Fix: set preprocessing.text: hash to use their words, or drop them"
+    ]
+
+
 def prepare_data(config: SweepConfig) -> SplitData:
     """Load, check quality, handle duplicates, split off the hold-out set and fingerprint."""
     frame = load_frame(config.data.source)
@@ -210,6 +224,9 @@ def prepare_data(config: SweepConfig) -> SplitData:
     )
     if config.task == "classification" and rows.y.iloc[hold_rows].nunique() < rows.y.nunique():
         notes.append("the hold-out part lacks some classes (group-aware split)")
+    development = _part(rows=rows, positions=dev_rows)
+    profiles = profile_columns(development.X, config.preprocessing)  # development rows only
+    notes.extend(_text_notes(profiles, config=config))
     report = QualityReport(
         n_rows=frame.shape[0],
         n_columns=frame.shape[1],
@@ -222,9 +239,10 @@ def prepare_data(config: SweepConfig) -> SplitData:
         warnings=tuple(notes),
     )
     return SplitData(
-        development=_part(rows=rows, positions=dev_rows),
+        development=development,
         holdout=_part(rows=rows, positions=hold_rows),
-        column_types=infer_column_types(rows.X),
+        column_types=column_types(profiles, config.preprocessing),
         quality=report,
         split_kind=split_kind,
+        profiles=profiles,
     )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from hpsearch.evaluation.scoring import labels
 from hpsearch.report.judge import Verdict
 from hpsearch.report.leaderboard import best_per_family, leaderboard
 from hpsearch.report.model_card import CardData, render_card
@@ -117,7 +118,7 @@ def write_reports(
     paths, config = session.paths, session.config
     board = leaderboard(records, primary=config.primary_metric, mode=config.mode)
     board.to_csv(paths.leaderboard, index=False)
-    y_pred = np.asarray(model.predict(session.pre.data.holdout.X))
+    y_pred = labels(model.predict(session.pre.data.holdout.X))
     plots = _plots(session=session, records=records, best_family=verdict.best.family, y_pred=y_pred)
     card = card_data(session=session, records=records, verdict=verdict, published=published)
     paths.model_card.write_text(render_card(card), encoding="utf-8")

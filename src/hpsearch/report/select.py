@@ -9,6 +9,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from hpsearch.errors import NoSelectableTrialError
+from hpsearch.evaluation.rounds import rounds_param
 from hpsearch.prepare.split import DataPart
 from hpsearch.spaces.columns import ColumnTypes
 from hpsearch.spaces.model import SearchSpace
@@ -40,11 +41,19 @@ def refit(
     seed: int,
     n_jobs: int,
 ) -> Pipeline:
-    """Fit the selected configuration on every development row."""
+    """Fit the selected configuration on every development row.
+
+    A boosting family whose rounds early stopping chose in CV is refit with the mean of
+    those rounds (``rounds_mean``): there is no stopping split left to choose them on."""
     space = next(s for s in spaces if s.family == record.family)
+    params = dict(record.params)
+    rounds = record.metrics.get("rounds_mean")
     pipeline = build_pipeline(
-        space=space, params=record.params, column_types=column_types, n_jobs=n_jobs, seed=seed
+        space=space, params=params, column_types=column_types, n_jobs=n_jobs, seed=seed
     )
+    path = rounds_param(pipeline.named_steps["model"])
+    if rounds is not None and path is not None:
+        pipeline.set_params(**{path: max(1, round(rounds))})
     with threadpool_limits(limits=n_jobs), parallel_config(n_jobs=n_jobs):
         pipeline.fit(development.X, development.y)
     return pipeline

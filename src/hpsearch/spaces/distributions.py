@@ -93,3 +93,42 @@ def _categorical(*, spec: Mapping[str, Any], at: str) -> CategoricalDistribution
             "plain values (sklearn objects go in a custom estimator, not in choices)."
         )
     return CategoricalDistribution(choices=choices)
+
+
+def parse_start(
+    value: Any, *, params: Mapping[str, BaseDistribution], where: str
+) -> tuple[Mapping[str, Any], ...]:
+    """``start``: configurations to try first (cheap, known good), each inside the space."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+        raise BadInputError(
+            f"{where}: `start` must be a list of mappings from parameter path to value, got "
+            f"{value!r}. Fix: e.g. start: [{{model__n_estimators: 100}}]."
+        )
+    for config in value:
+        for key, chosen in config.items():
+            dist = params.get(key)
+            if dist is None:
+                raise BadInputError(
+                    f"{where}: start names {key!r}, which is not tuned under `params` "
+                    f"({', '.join(params) or 'none'}). Fix: tune it, or remove it from start."
+                )
+            if not _contains(dist, chosen):
+                raise BadInputError(
+                    f"{where}: start value {key}={chosen!r} is outside its distribution "
+                    f"{dist}. Fix: choose a value inside the range (or the choices)."
+                )
+    return tuple(dict(c) for c in value)
+
+
+def _contains(dist: BaseDistribution, value: Any) -> bool:
+    if isinstance(dist, CategoricalDistribution):
+        return value in dist.choices
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(dist, IntDistribution) and not float(value).is_integer():
+        return False
+    if not isinstance(dist, IntDistribution | FloatDistribution):
+        return False
+    return bool(dist.low <= value <= dist.high)

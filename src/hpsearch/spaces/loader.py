@@ -14,13 +14,23 @@ from sklearn.base import is_classifier, is_regressor
 from hpsearch.config.metrics import Task
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
-from hpsearch.spaces.distributions import FORMAT_HINT, parse_distribution
-from hpsearch.spaces.model import FrozenMapping, SearchSpace
-from hpsearch.spaces.pipelines import build_pipeline, check_param_paths
+from hpsearch.spaces.distributions import FORMAT_HINT, parse_distribution, parse_start
+from hpsearch.spaces.model import PREPROCESSING, FrozenMapping, Preprocessing, SearchSpace
+from hpsearch.spaces.pipelines import build_pipeline, check_param_paths, valid_param_paths
 
 SPACES_DIR_ENV = "HPSEARCH_SPACES_DIR"
 _TASKS: tuple[Task, ...] = ("classification", "regression")
-_TOP_KEYS = ("family", "task", "estimator", "description", "fixed", "params")
+_TOP_KEYS = (
+    "family",
+    "task",
+    "estimator",
+    "description",
+    "preprocessing",
+    "early_stopping_rounds",
+    "fixed",
+    "start",
+    "params",
+)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PROBE_COLUMNS = ColumnTypes(numeric=("probe_numeric",), categorical=("probe_categorical",))
 
@@ -169,9 +179,32 @@ def _parse_space(*, raw: Any, source: str, task: Task) -> SearchSpace:
         params=FrozenMapping(params),
         source=source,
         description=str(raw.get("description") or ""),
+        preprocessing=_preprocessing(raw.get("preprocessing", "onehot"), where=where),
+        start=parse_start(raw.get("start"), params=params, where=where),
+        early_stopping_rounds=_rounds(raw.get("early_stopping_rounds", 0), where=where),
     )
     _check_estimator_task(space)
     return space
+
+
+def _rounds(value: Any, *, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadInputError(
+            f"{where}: `early_stopping_rounds` must be a whole number >= 0, got {value!r}. "
+            "Fix: e.g. 50 (0 turns early stopping on boosting rounds off)."
+        )
+    return value
+
+
+def _preprocessing(value: Any, *, where: str) -> Preprocessing:
+    for allowed in PREPROCESSING:
+        if value == allowed:
+            return allowed
+    raise BadInputError(
+        f"{where}: `preprocessing` must be one of {', '.join(PREPROCESSING)}, got {value!r}. "
+        "Fix: onehot (impute, scale, one-hot) or native (the model handles categories and "
+        "missing values itself)."
+    )
 
 
 def _mapping(value: Any, *, where: str) -> dict[str, Any]:
@@ -198,4 +231,4 @@ def _check_estimator_task(space: SearchSpace) -> None:
 def validate_space_keys(space: SearchSpace) -> None:
     """Every parameter path must exist in the built pipeline's ``get_params()``."""
     pipeline = build_pipeline(space=space, params={}, column_types=_PROBE_COLUMNS)
-    check_param_paths(paths=space.params, valid=pipeline.get_params(deep=True), source=space.source)
+    check_param_paths(paths=space.params, valid=valid_param_paths(pipeline), source=space.source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from optuna.distributions import (
     BaseDistribution,
@@ -14,6 +14,9 @@ from optuna.distributions import (
 )
 
 from hpsearch.config.metrics import Task
+
+Preprocessing = Literal["onehot", "native"]
+PREPROCESSING: tuple[Preprocessing, ...] = ("onehot", "native")
 
 _V = TypeVar("_V")
 
@@ -56,6 +59,9 @@ class SearchSpace:
     params: Mapping[str, BaseDistribution]
     source: str
     description: str = ""
+    preprocessing: Preprocessing = "onehot"
+    start: tuple[Mapping[str, Any], ...] = ()
+    early_stopping_rounds: int = 0  # boosting: rounds without improvement before stopping
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, YAML/JSON-friendly view for lineage logging."""
@@ -66,6 +72,9 @@ class SearchSpace:
             "fixed": dict(self.fixed),
             "params": {k: _describe(d) for k, d in self.params.items()},
             "source": self.source,
+            "preprocessing": self.preprocessing,
+            "start": [dict(c) for c in self.start],
+            "early_stopping_rounds": self.early_stopping_rounds,
         }
 
 

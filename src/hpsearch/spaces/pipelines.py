@@ -14,12 +14,22 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    StandardScaler,
+    TargetEncoder,
+)
 
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
+from hpsearch.spaces.encoders import date_part_names, date_parts, joined_text
+from hpsearch.spaces.estimators import cap_threads, model_param_paths, seed_model, wire_categories
+from hpsearch.spaces.native import build_native_preprocessor
 
 if TYPE_CHECKING:
     from hpsearch.spaces.model import SearchSpace
@@ -47,26 +57,71 @@ def to_category_strings(X: Any) -> np.ndarray:
     return values
 
 
-def build_preprocessor(column_types: ColumnTypes) -> ColumnTransformer:
-    """``num``: median impute + scale; ``cat``: constant impute + one-hot.
-
-    Both branches are always present (a branch with no columns is skipped at fit time), so the
-    same parameter paths, e.g. ``preprocess__num__scale__with_mean``, are valid for any data.
-    """
-    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-    categorical = Pipeline(
+def _categorical(encoder: BaseEstimator) -> Pipeline:
+    return Pipeline(
         [
             ("to_str", FunctionTransformer(to_category_strings, feature_names_out="one-to-one")),
             ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
-            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            ("encode" if not isinstance(encoder, OneHotEncoder) else "onehot", encoder),
         ]
     )
+
+
+def _high_cardinality(column_types: ColumnTypes, seed: int) -> Pipeline:
+    if column_types.high_cardinality_encoding == "onehot":
+        return _categorical(
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist",
+                max_categories=column_types.max_levels,
+                sparse_output=False,
+            )
+        )
+    # cross-fitted within the fold's training rows: each row is encoded by the other folds
+    return _categorical(TargetEncoder(cv=KFold(n_splits=5, shuffle=True, random_state=seed)))
+
+
+def build_preprocessor(column_types: ColumnTypes, *, seed: int = 0) -> ColumnTransformer:
+    """``num``: median impute + scale; ``cat``: constant impute + one-hot; ``high``: target
+    encoding (cross-fitted inside ``fit``) or capped one-hot; ``date``: date parts, imputed
+    and scaled; ``text``: hashed words (only when ``column_types.text_features``).
+
+    Every branch is always present (a branch with no columns is skipped at fit time), so the
+    same parameter paths, e.g. ``preprocess__num__scale__with_mean``, are valid for any data.
+    """
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    dates = Pipeline(
+        [
+            ("parts", FunctionTransformer(date_parts, feature_names_out=date_part_names)),
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+        ]
+    )
+    text = Pipeline(
+        [
+            ("join", FunctionTransformer(joined_text)),
+            (
+                "hash",
+                HashingVectorizer(
+                    n_features=max(1, column_types.text_features), alternate_sign=False
+                ),
+            ),
+        ]
+    )
+    hashed = list(column_types.text) if column_types.text_features else []
     return ColumnTransformer(
         [
             ("num", numeric, list(column_types.numeric)),
-            ("cat", categorical, list(column_types.categorical)),
+            (
+                "cat",
+                _categorical(OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                list(column_types.categorical),
+            ),
+            ("high", _high_cardinality(column_types, seed), list(column_types.high_cardinality)),
+            ("date", dates, list(column_types.datetime)),
+            ("text", text, hashed),
         ],
         remainder="drop",
+        sparse_threshold=0.0,
     )
 
 
@@ -142,19 +197,10 @@ def _no_arg_ok(cls: type[BaseEstimator]) -> bool:
     return True
 
 
-def _seed(
-    *, model: BaseEstimator, space: SearchSpace, params: Mapping[str, Any], seed: int
-) -> None:
-    """Seed every ``random_state`` of the model (nested ones too) that is unset and not tuned."""
-    updates = {
-        key: seed
-        for key, value in model.get_params(deep=True).items()
-        if (key == "random_state" or key.endswith("__random_state"))
-        and value is None
-        and key not in space.fixed
-        and f"model__{key}" not in params
-    }
-    model.set_params(**updates)
+def valid_param_paths(pipeline: Pipeline) -> set[str]:
+    """Every path ``pipeline.set_params`` accepts (constructor arguments that the model's
+    ``get_params`` leaves out included)."""
+    return set(pipeline.get_params(deep=True)) | model_param_paths(pipeline.named_steps["model"])
 
 
 def build_pipeline(
@@ -167,23 +213,23 @@ def build_pipeline(
 ) -> Pipeline:
     """``preprocess`` + ``model`` for one configuration of ``space``.
 
+    ``preprocess`` is impute + scale + one-hot, or, for ``preprocessing: native`` spaces,
+    the columns as they are with categorical ones as pandas categories (``native.py``).
     ``fixed`` values of the form ``{class: import.path, ...}`` become fresh estimator instances
     (e.g. the SVC inside ``CalibratedClassifierCV``). Every unset ``random_state`` of the model,
-    nested ones included, gets ``seed`` unless the space fixes or tunes it; ``n_jobs`` (if it has
-    one) is capped at ``n_jobs``, the CPUs the trial reserved: negative values and values above
-    it become ``n_jobs``. ``None`` is left alone: it means one job, or whatever an enclosing
-    ``joblib.parallel_config(n_jobs=...)`` says (some estimators, e.g. LogisticRegression since
-    scikit-learn 1.8, warn when ``n_jobs`` is set at all).
+    nested ones included, gets ``seed`` unless the space fixes or tunes it; the model's thread
+    parameter is capped at ``n_jobs``, the CPUs the trial reserved (``estimators.cap_threads``).
     """
     model = _instantiate({"class": space.estimator, **space.fixed}, source=space.source)
-    pipeline = Pipeline([("preprocess", build_preprocessor(column_types)), ("model", model)])
-    check_param_paths(paths=params, valid=pipeline.get_params(deep=True), source=space.source)
+    if space.preprocessing == "native":
+        preprocess = build_native_preprocessor(column_types)
+        wire_categories(model=model, column_types=column_types)
+    else:
+        preprocess = build_preprocessor(column_types, seed=0 if seed is None else seed)
+    pipeline = Pipeline([("preprocess", preprocess), ("model", model)])
+    check_param_paths(paths=params, valid=valid_param_paths(pipeline), source=space.source)
     if seed is not None:
-        _seed(model=model, space=space, params=params, seed=seed)
+        seed_model(model=model, fixed=space.fixed, params=params, seed=seed)
     pipeline.set_params(**params)
-    if "n_jobs" in model.get_params(deep=False):
-        limit = max(1, int(n_jobs))
-        current = model.get_params(deep=False)["n_jobs"]
-        if current is not None and (current < 1 or current > limit):
-            model.set_params(n_jobs=limit)
+    cap_threads(model=model, n_jobs=n_jobs)
     return pipeline

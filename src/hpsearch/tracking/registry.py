@@ -13,20 +13,31 @@ from sklearn.pipeline import Pipeline
 
 CANDIDATE_ALIAS = "candidate"
 _RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "scipy")
+# module prefix of a type in the pipeline -> the distribution a loader needs for it
+_MODEL_LIBRARIES = {"xgboost": "xgboost-cpu", "lightgbm": "lightgbm", "catboost": "catboost"}
+_TRUSTED_PREFIXES = ("hpsearch.", "numpy.", "sklearn.", *(f"{m}." for m in _MODEL_LIBRARIES))
+_TRUSTED_BUILTINS = ("collections.OrderedDict",)
 
 
-def _pip_requirements() -> list[str]:
-    return [f"{name}=={metadata.version(name)}" for name in _RUNTIME_PACKAGES]
+def _pip_requirements(types: list[str]) -> list[str]:
+    """The runtime packages, and each boosting library the pipeline holds a type of."""
+    needed = list(_RUNTIME_PACKAGES)
+    for module, distribution in _MODEL_LIBRARIES.items():
+        if any(t.startswith(f"{module}.") for t in types):
+            needed.append(distribution)
+    return [f"{name}=={metadata.version(name)}" for name in needed]
 
 
 def trusted_types(model: Pipeline) -> list[str]:
     """Types skops does not trust by default that our pipelines legitimately contain."""
     untrusted = sio.get_untrusted_types(data=sio.dumps(model))
-    allowed = ("hpsearch.", "numpy.", "sklearn.")
-    unexpected = [t for t in untrusted if not t.startswith(allowed)]
+    unexpected = [
+        t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES) and t not in _TRUSTED_BUILTINS
+    ]
     if unexpected:
         raise ValueError(
-            f"the pipeline contains types outside hpsearch/numpy/sklearn: {unexpected}"
+            f"the pipeline contains types outside hpsearch, numpy, scikit-learn and the "
+            f"boosting libraries: {unexpected}"
         )
     return list(untrusted)
 
@@ -42,14 +53,15 @@ def log_model(
     mlflow.set_tracking_uri(tracking_uri)
     example = X_example.head(5)
     signature = infer_signature(example, model.predict(example))
+    trusted = trusted_types(model)
     with mlflow.start_run(run_id=parent_run_id, log_system_metrics=False):
         info = mlflow.sklearn.log_model(
             model,
             name="model",
             signature=signature,
             input_example=example,
-            pip_requirements=_pip_requirements(),
-            skops_trusted_types=trusted_types(model),
+            pip_requirements=_pip_requirements(trusted),
+            skops_trusted_types=trusted,
         )
     return str(info.model_uri)
 

@@ -7,7 +7,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.trial import TrialState
 
 from hpsearch.config import SweepConfig
-from hpsearch.spaces.conditional import FAMILY_KEY, ConditionalSpace, param_name
+from hpsearch.spaces.conditional import FAMILY_KEY, ConditionalSpace, join_config, param_name
 from hpsearch.spaces.model import SearchSpace
 from hpsearch.status import TrialStatus
 from hpsearch.store.records import TrialRecord
@@ -64,6 +64,18 @@ def seed_study(
     return added
 
 
+def start_configs(spaces: tuple[SearchSpace, ...]) -> list[dict[str, object]]:
+    """Each family's ``start`` configurations, the families taking turns: what TPE is
+    told first, so the best-so-far rises early on cheap, known-good settings."""
+    queue: list[dict[str, object]] = []
+    depth = max((len(s.start) for s in spaces), default=0)
+    for index in range(depth):
+        for space in spaces:
+            if index < len(space.start):
+                queue.append(join_config(family=space.family, params=space.start[index]))
+    return queue
+
+
 def make_searcher(
     *,
     config: SweepConfig,
@@ -88,6 +100,8 @@ def make_searcher(
     seed_study(study=study, records=previous, spaces=spaces, primary=config.primary_metric)
     for record in retry:
         study.enqueue_trial(dict(record.config), skip_if_exists=False)
+    for start in start_configs(spaces):
+        study.enqueue_trial(start, skip_if_exists=True)  # already tried: not again
     return AskTellSearcher(
         space=ConditionalSpace(spaces),
         study=study,
