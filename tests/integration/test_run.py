@@ -198,3 +198,26 @@ def test_regression_parquet(tmp_path: Path, tracking_uri: str) -> None:
     verdict = result.selection.verdict
     assert verdict.holdout["rmse"] < verdict.baseline["rmse"]
     assert (result.paths.root / "plots" / "residuals.png").is_file()
+
+
+def test_refit_all_registers_a_model_fitted_on_every_row(tmp_path: Path, tracking_uri: str) -> None:
+    import mlflow
+
+    result = sweep(
+        tmp_path,
+        tracking_uri,
+        cv={"folds": 3},
+        search={"spaces": ["logistic_regression"], "trials": 3},
+        thresholds={"accuracy": 0.8},
+        selection={"refit": "all"},
+        tracking={"registered_model": "every-row"},
+    )
+    assert result.exit_code == 0, result.message
+    mlflow.set_tracking_uri(tracking_uri)
+    model = mlflow.sklearn.load_model("models:/every-row@candidate")
+    scaler = model.named_steps["preprocess"].named_transformers_["num"].named_steps["scale"]
+    assert scaler.n_samples_seen_ == 569  # every row of breast_cancer: development + hold-out
+    card = (result.paths.root / "model_card.md").read_text()
+    assert "Fitted on: every row (455 development + 114 hold-out" in card
+    client = MlflowClient(tracking_uri=tracking_uri)
+    assert client.get_run(result.parent_run_id).data.tags["hpsearch.refit_rows"] == "all"

@@ -144,3 +144,9 @@ def test_table_cells_escape_pipes_and_format_numbers() -> None:
     assert "| roc_auc | 0.1235 | - | - |" in text
     piped = render_card(_card(cv_means={"a|b": 1.0}, cv_stds={}))
     assert "| a\\|b | 1.0000 | - |" in piped
+
+
+def test_a_card_for_refit_all_says_which_rows_each_figure_comes_from() -> None:
+    card = render_card(dataclasses.replace(_card(), refit_rows="all"))
+    assert "Fitted on: every row (800 development + 200 hold-out; `selection.refit: all`)" in card
+    assert "The hold-out figures below belong to the same configuration refit on the" in card

@@ -92,6 +92,12 @@ class PreprocessingConfig(_Section):
     hash_features: int = Field(256, ge=8, le=2**16)
 
 
+class SelectionConfig(_Section):
+    """Which rows the registered model is fitted on."""
+
+    refit: Literal["development", "all"] = "development"
+
+
 class TrackingConfig(_Section):
     uri: str | None = None
     experiment: str | None = None
@@ -117,6 +123,7 @@ class SweepConfig(_Section):
     thresholds: dict[str, float] = Field(default_factory=dict)
     leakage: LeakageConfig = LeakageConfig()
     preprocessing: PreprocessingConfig = PreprocessingConfig()
+    selection: SelectionConfig = SelectionConfig()
     tracking: TrackingConfig = TrackingConfig()
     ray: RayConfig = RayConfig()
 

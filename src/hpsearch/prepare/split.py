@@ -246,3 +246,18 @@ def prepare_data(config: SweepConfig) -> SplitData:
         split_kind=split_kind,
         profiles=profiles,
     )
+
+
+def every_row(data: SplitData) -> DataPart:
+    """Development and hold-out rows together, for ``selection.refit: all`` (after the
+    hold-out judgement, never before)."""
+    X = pd.concat([data.development.X, data.holdout.X], ignore_index=True)
+    y = pd.concat([data.development.y, data.holdout.y], ignore_index=True)
+    return DataPart(
+        X=X,
+        y=y,
+        row_ids=data.development.row_ids + data.holdout.row_ids,
+        groups=None,
+        times=None,
+        fingerprint=fingerprint(X, y),
+    )

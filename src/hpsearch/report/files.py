@@ -103,6 +103,7 @@ def card_data(
         environment=environment(),
         packages=key_versions(),
         git_commit=git_commit(Path.cwd()),
+        refit_rows=config.selection.refit if verdict.passed else "development",
     )
 
 

@@ -45,6 +45,7 @@ class CardData:
     environment: Mapping[str, str]
     packages: Mapping[str, str]
     git_commit: str | None
+    refit_rows: str = "development"  # "development" or "all" (development + hold-out)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -72,12 +73,26 @@ def _model_section(card: CardData) -> list[str]:
         "",
         f"- Task: {card.task}; family `{card.best_family}` (trial `{card.best_trial}`)",
         f"- Model URI: `{card.model_uri or '-'}`",
+        _fitted_on(card),
         "- Parameters:",
     ]
     lines += [f"  - `{k}` = `{v}`" for k, v in sorted(card.best_params.items())] or [
         "  - (defaults)"
     ]
     return lines
+
+
+def _fitted_on(card: CardData) -> str:
+    if card.refit_rows == "all":
+        return (
+            f"- Fitted on: every row ({card.n_development} development + {card.n_holdout} "
+            "hold-out; `selection.refit: all`). The hold-out figures below belong to the "
+            "same configuration refit on the development rows only, judged before the "
+            "hold-out rows were added; this model itself has no unseen-data estimate."
+        )
+    return (
+        f"- Fitted on: the {card.n_development} development rows (`selection.refit: development`)"
+    )
 
 
 def _data_section(card: CardData) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hpsearch.prepare.split import every_row
 from hpsearch.report.files import write_reports
 from hpsearch.report.judge import Verdict, judge
 from hpsearch.report.publish import publish
@@ -30,7 +31,8 @@ class SelectionOutcome:
 
 def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> SelectionOutcome:
     """Each stage is its own function over the session; the hold-out rows are read here
-    for the first time, by ``judge``."""
+    for the first time, by ``judge``. With ``selection.refit: all`` a model that passed is
+    refit on every row, and that model is the one published."""
     config, data = session.config, session.pre.data
     best = select_best(records, mode=config.mode)
     model = refit(
@@ -51,7 +53,17 @@ def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> Select
         primary=config.primary_metric,
         thresholds=config.thresholds,
     )
-    published = publish(session=session, verdict=verdict, model=model)
+    final = model
+    if verdict.passed and config.selection.refit == "all":
+        final = refit(
+            record=best,
+            spaces=session.pre.spaces,
+            development=every_row(data),
+            column_types=data.column_types,
+            seed=config.seed,
+            n_jobs=max(1, int(config.ray.cpus_per_trial)),
+        )
+    published = publish(session=session, verdict=verdict, model=final)
     reports = write_reports(
         session=session, records=records, verdict=verdict, model=model, published=published
     )

@@ -36,6 +36,7 @@ def publish(*, session: SweepSession, verdict: Verdict, model: Pipeline) -> Publ
             "hpsearch.verdict": "passed" if verdict.passed else "failed",
             "hpsearch.best_trial_id": best.trial_id,
             "hpsearch.best_family": best.family,
+            "hpsearch.refit_rows": (config.selection.refit if verdict.passed else "development"),
         }
     )
     model_uri = log_model(
