@@ -565,7 +565,21 @@ def main() -> None:
         "## Search comparisons",
         "",
     ]
-    (DOCS / "benchmarks.md").write_text("\n".join(header + lines) + "\n", encoding="utf-8")
+    kept = ""  # scripts/bench_flaml.py's section survives a regeneration
+    previous = (
+        (DOCS / "benchmarks.md").read_text(encoding="utf-8")
+        if (DOCS / "benchmarks.md").exists()
+        else ""
+    )
+    if "<!-- flaml:start -->" in previous and "<!-- flaml:end -->" in previous:
+        kept = (
+            "\n"
+            + previous[
+                previous.index("<!-- flaml:start -->") : previous.index("<!-- flaml:end -->")
+            ]
+            + "<!-- flaml:end -->\n"
+        )
+    (DOCS / "benchmarks.md").write_text("\n".join(header + lines) + "\n" + kept, encoding="utf-8")
     (DOCS / "benchmarks.json").write_text(
         json.dumps(results, indent=2, default=str), encoding="utf-8"
     )

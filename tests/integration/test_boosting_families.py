@@ -46,12 +46,16 @@ def test_family_sweep_registers_a_model_that_loads_and_predicts(
     def rounds(record: TrialRecord) -> list[object]:
         return [v for k, v in record.params.items() if k.endswith("n_estimators")]
 
-    # the family's cheap start is the first suggestion: among the first two trials to start
-    # (two run at once on two CPUs), and TPE's own suggestions differ from it
+    # the family's cheap start ran, once (that it is the sampler's first suggestion is
+    # tests/unit/test_boosting.py's; which of the first trials starts first is Ray's choice)
     starts = [r.number for r in result.search.records if rounds(r) == [start]]
-    assert len(starts) == 1 and starts[0] < 2
+    assert len(starts) == 1
+    assert any("rounds_mean" in r.metrics for r in result.search.records)  # early stopping ran
     client = MlflowClient(tracking_uri=tracking_uri)
-    assert len(child_runs(client, result)) == 3
+    children = child_runs(client, result)
+    assert len(children) == 3
+    logged = [c for c in children if "rounds_mean" in c.data.metrics]  # child runs log rounds
+    assert logged and len(client.get_metric_history(logged[0].info.run_id, "fold_rounds")) == 3
     mlflow.set_tracking_uri(tracking_uri)
     model = mlflow.pyfunc.load_model(f"models:/{family}-{task}@candidate")
     X = frame.drop(columns="target").head(20)
