@@ -185,7 +185,7 @@ def _missing_required(root: Path) -> Path:
     folder = root / "missing_required"
     folder.mkdir(exist_ok=True)
     path = folder / "sweep.yaml"
-    path.write_text("name: t\ndata: {source: 'sklearn:iris'}\n", encoding="utf-8")
+    path.write_text("name: t\nsearch: {trials: 5}\n", encoding="utf-8")  # no data section
     return path
 
 
@@ -204,7 +204,7 @@ BAD_CASES: dict[str, tuple[BadCase, tuple[str, ...]]] = {
         lambda r: _sweep(r, "k3", data=CSV, search={"trials": "many"}),
         ("`search.trials`", "'many'", "integer"),
     ),
-    "missing_required_key": (_missing_required, ("`search`", "required key is missing")),
+    "missing_required_key": (_missing_required, ("`data`", "required key is missing")),
     "unknown_task": (
         lambda r: _sweep(r, "k4", data=CSV, task="clustering"),
         ("`task`", "'clustering'"),

@@ -105,3 +105,25 @@ def test_free_text_is_hashed_when_asked() -> None:
         :-1
     ].fit_transform(X, y)
     assert transformed.shape[1] == 1 + 5 + 1 + 5 + 64
+
+
+def test_output_is_sparse_only_for_models_that_accept_it() -> None:
+    from scipy import sparse
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(
+        {"x": rng.normal(size=400), "a": rng.choice([f"a{i}" for i in range(40)], 400),
+         "b": rng.choice([f"b{i}" for i in range(40)], 400)}
+    )  # fmt: skip
+    y = pd.Series(rng.integers(0, 2, 400))
+    types = column_types(profile_columns(X, PreprocessingConfig()), PreprocessingConfig())
+    linear = load_space(entry="logistic_regression", task="classification")
+    out = build_pipeline(space=linear, params={}, column_types=types, seed=0)[:-1].fit_transform(
+        X, y
+    )
+    assert sparse.issparse(out) and out.shape == (400, 81)  # 1 + 40 + 40 one-hot columns
+    hgb = load_space(entry="hist_gradient_boosting", task="classification")
+    dense = build_pipeline(space=hgb, params={}, column_types=types, seed=0)[:-1].fit_transform(
+        X, y
+    )
+    assert isinstance(dense, np.ndarray) and dense.shape == (400, 81)

@@ -275,3 +275,13 @@ def test_negative_preprocess_cache_is_rejected_with_the_key(tmp_path: Path) -> N
         )
     message = str(info.value)
     assert "search.preprocess_cache_mb" in message and "-1" in message
+
+
+def test_without_search_spaces_the_task_default_families_are_used(tmp_path: Path) -> None:
+    from hpsearch.config.schema import DEFAULT_SPACES
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text("name: t\ntask: regression\ndata: {source: 'sklearn:diabetes'}\n")
+    config = load_sweep(path)
+    assert config.search.spaces == DEFAULT_SPACES["regression"]
+    assert "ridge" in config.search.spaces and "lightgbm" in config.search.spaces

@@ -59,8 +59,21 @@ class MetricsConfig(_Section):
     report: tuple[str, ...] = ()
 
 
+# what `search.spaces` means when the sweep file leaves it out: the boosting libraries, the
+# scikit-learn forests and boosting, and one linear model (docs/benchmarks.md measures it)
+DEFAULT_SPACES: dict[str, tuple[str, ...]] = {
+    "classification": (
+        "lightgbm", "xgboost", "catboost", "hist_gradient_boosting", "random_forest",
+        "logistic_regression",
+    ),
+    "regression": (
+        "lightgbm", "xgboost", "catboost", "hist_gradient_boosting", "random_forest", "ridge",
+    ),
+}  # fmt: skip
+
+
 class SearchConfig(_Section):
-    spaces: tuple[str, ...] = Field(min_length=1)
+    spaces: tuple[str, ...] = Field(default=(), min_length=0)
     trials: int = Field(50, ge=1, le=100_000)
     time_budget_s: float | None = Field(None, gt=0)
     concurrency: Literal["auto"] | int = "auto"
@@ -119,7 +132,7 @@ class SweepConfig(_Section):
     holdout: HoldoutConfig = HoldoutConfig()
     cv: CVConfig = CVConfig()
     metrics: MetricsConfig = MetricsConfig()
-    search: SearchConfig
+    search: SearchConfig = SearchConfig()
     thresholds: dict[str, float] = Field(default_factory=dict)
     leakage: LeakageConfig = LeakageConfig()
     preprocessing: PreprocessingConfig = PreprocessingConfig()
@@ -136,6 +149,20 @@ class SweepConfig(_Section):
                 "letters, digits, '_', '-' and '.'; it names the sweep directory"
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_spaces(cls, raw: object) -> object:
+        """No ``search.spaces``: the task's default families."""
+        if isinstance(raw, dict):
+            search = raw.get("search")
+            if search is None:
+                search = {}
+            if isinstance(search, dict) and not search.get("spaces"):
+                task = raw.get("task", "classification")
+                defaults = DEFAULT_SPACES.get(task if isinstance(task, str) else "", ())
+                raw = {**raw, "search": {**search, "spaces": list(defaults)}}
+        return raw
 
     @model_validator(mode="after")
     def _check_metrics(self) -> SweepConfig:

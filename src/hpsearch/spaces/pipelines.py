@@ -24,6 +24,7 @@ from sklearn.preprocessing import (
     StandardScaler,
     TargetEncoder,
 )
+from sklearn.utils import get_tags
 
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
@@ -80,13 +81,17 @@ def _high_cardinality(column_types: ColumnTypes, seed: int) -> Pipeline:
     return _categorical(TargetEncoder(cv=KFold(n_splits=5, shuffle=True, random_state=seed)))
 
 
-def build_preprocessor(column_types: ColumnTypes, *, seed: int = 0) -> ColumnTransformer:
+def build_preprocessor(
+    column_types: ColumnTypes, *, seed: int = 0, sparse: bool = False
+) -> ColumnTransformer:
     """``num``: median impute + scale; ``cat``: constant impute + one-hot; ``high``: target
     encoding (cross-fitted inside ``fit``) or capped one-hot; ``date``: date parts, imputed
     and scaled; ``text``: hashed words (only when ``column_types.text_features``).
 
     Every branch is always present (a branch with no columns is skipped at fit time), so the
     same parameter paths, e.g. ``preprocess__num__scale__with_mean``, are valid for any data.
+    With ``sparse`` (the model accepts sparse input) the one-hot and hashed columns stay
+    sparse and the output is sparse when most of it is zeros.
     """
     numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     dates = Pipeline(
@@ -113,7 +118,7 @@ def build_preprocessor(column_types: ColumnTypes, *, seed: int = 0) -> ColumnTra
             ("num", numeric, list(column_types.numeric)),
             (
                 "cat",
-                _categorical(OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                _categorical(OneHotEncoder(handle_unknown="ignore", sparse_output=sparse)),
                 list(column_types.categorical),
             ),
             ("high", _high_cardinality(column_types, seed), list(column_types.high_cardinality)),
@@ -121,7 +126,7 @@ def build_preprocessor(column_types: ColumnTypes, *, seed: int = 0) -> ColumnTra
             ("text", text, hashed),
         ],
         remainder="drop",
-        sparse_threshold=0.0,
+        sparse_threshold=0.3 if sparse else 0.0,
     )
 
 
@@ -197,6 +202,14 @@ def _no_arg_ok(cls: type[BaseEstimator]) -> bool:
     return True
 
 
+def accepts_sparse(model: BaseEstimator) -> bool:
+    """What the estimator declares in its scikit-learn tags (``input_tags.sparse``)."""
+    try:
+        return bool(get_tags(model).input_tags.sparse)
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
 def valid_param_paths(pipeline: Pipeline) -> set[str]:
     """Every path ``pipeline.set_params`` accepts (constructor arguments that the model's
     ``get_params`` leaves out included)."""
@@ -225,7 +238,9 @@ def build_pipeline(
         preprocess = build_native_preprocessor(column_types)
         wire_categories(model=model, column_types=column_types)
     else:
-        preprocess = build_preprocessor(column_types, seed=0 if seed is None else seed)
+        preprocess = build_preprocessor(
+            column_types, seed=0 if seed is None else seed, sparse=accepts_sparse(model)
+        )
     pipeline = Pipeline([("preprocess", preprocess), ("model", model)])
     check_param_paths(paths=params, valid=valid_param_paths(pipeline), source=space.source)
     if seed is not None:
