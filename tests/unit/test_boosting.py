@@ -15,9 +15,9 @@ from hpsearch.config import parse_sweep
 from hpsearch.errors import BadInputError
 from hpsearch.prepare.profile import infer_column_types
 from hpsearch.spaces import load_space, split_config
-from hpsearch.spaces.native import MISSING, CategoricalColumns
 from hpsearch.spaces.pipelines import build_pipeline
 from hpsearch.tune.sampler import make_searcher, start_configs
+from hpsearch_runtime.categories import MISSING, CategoricalColumns
 
 FAMILIES = ("xgboost", "lightgbm", "catboost")
 THREADS = {"xgboost": "n_jobs", "lightgbm": "n_jobs", "catboost": "thread_count"}

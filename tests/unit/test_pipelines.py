@@ -22,7 +22,8 @@ from hpsearch.spaces import (
     split_config,
 )
 from hpsearch.spaces.columns import ColumnTypes
-from hpsearch.spaces.pipelines import build_pipeline, build_preprocessor, to_category_strings
+from hpsearch.spaces.pipelines import build_pipeline, build_preprocessor
+from hpsearch_runtime.categories import to_category_strings
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

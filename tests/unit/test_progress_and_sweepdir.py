@@ -147,6 +147,18 @@ def test_a_sweep_json_that_is_not_json_is_bad_input(tmp_path: Path) -> None:
         read_state(paths)
 
 
+def test_a_torn_line_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "trials.jsonl"
+    append_jsonl(path, {"trial": 1})
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"trial": 2, "sco')
+    with caplog.at_level("WARNING"):
+        assert list(read_jsonl(path)) == [{"trial": 1}]
+    assert "line 2 is torn" in caplog.text and "runs again on resume" in caplog.text
+
+
 def test_read_jsonl_skips_a_torn_last_line(tmp_path: Path) -> None:
     path = tmp_path / "trials.jsonl"
     append_jsonl(path, {"trial": 1, "score": 0.5})

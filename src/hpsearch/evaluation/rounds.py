@@ -9,6 +9,7 @@ fold; the refit on every development row uses their mean (``report.select.refit`
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,8 @@ def _fit_kwargs(*, library: str, model: Any, eval_set: tuple[Any, Any], patience
     if library == "lightgbm":
         import lightgbm
 
+        # LightGBM 4.7 deprecates eval_set for eval_X/eval_y, but its classifier encodes the
+        # labels of eval_set only (eval_y with string labels fails): keep eval_set
         return {
             "eval_set": [eval_set],
             "callbacks": [lightgbm.early_stopping(patience, verbose=False)],
@@ -87,7 +90,9 @@ def fit_model(*, model: Any, X: Any, y: pd.Series, stop: EarlyStop | None) -> in
     fit_rows, stop_rows = _stopping_split(y=y, stop=stop, classify=is_classifier(model))
     eval_set = (_take(X, stop_rows), _take(y, stop_rows))
     kwargs = _fit_kwargs(library=library, model=model, eval_set=eval_set, patience=stop.patience)
-    model.fit(_take(X, fit_rows), _take(y, fit_rows), **kwargs)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*'eval_set' is deprecated.*")
+        model.fit(_take(X, fit_rows), _take(y, fit_rows), **kwargs)
     fitted = getattr(model, "classifier_", model)
     return _rounds_used(library=library, fitted=fitted)
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
-from hpsearch.prepare.split import every_row
+from hpsearch.prepare.split import DataPart, every_row
 from hpsearch.report.files import write_reports
 from hpsearch.report.judge import Verdict, judge
 from hpsearch.report.publish import publish
@@ -35,14 +36,18 @@ def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> Select
     refit on every row, and that model is the one published."""
     config, data = session.config, session.pre.data
     best = select_best(records, mode=config.mode)
-    model = refit(
-        record=best,
-        spaces=session.pre.spaces,
-        development=data.development,
-        column_types=data.column_types,
-        seed=config.seed,
-        n_jobs=max(1, int(config.ray.cpus_per_trial)),
-    )
+
+    def fitted_on(rows: DataPart) -> Pipeline:
+        return refit(
+            record=best,
+            spaces=session.pre.spaces,
+            development=rows,
+            column_types=data.column_types,
+            seed=config.seed,
+            n_jobs=max(1, int(config.ray.cpus_per_trial)),
+        )
+
+    model = fitted_on(data.development)
     verdict = judge(
         best=best,
         model=model,
@@ -53,16 +58,8 @@ def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> Select
         primary=config.primary_metric,
         thresholds=config.thresholds,
     )
-    final = model
-    if verdict.passed and config.selection.refit == "all":
-        final = refit(
-            record=best,
-            spaces=session.pre.spaces,
-            development=every_row(data),
-            column_types=data.column_types,
-            seed=config.seed,
-            n_jobs=max(1, int(config.ray.cpus_per_trial)),
-        )
+    passed_all = verdict.passed and config.selection.refit == "all"
+    final = fitted_on(every_row(data)) if passed_all else model
     published = publish(session=session, verdict=verdict, model=final)
     reports = write_reports(
         session=session, records=records, verdict=verdict, model=model, published=published

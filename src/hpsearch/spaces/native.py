@@ -10,48 +10,12 @@ the training rows of each fold (missing and unseen values become the category
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import FunctionTransformer
 
 from hpsearch.spaces.columns import ColumnTypes
-from hpsearch.spaces.encoders import date_part_names, date_parts
-
-MISSING = "missing"
-
-
-class CategoricalColumns(TransformerMixin, BaseEstimator):
-    """Categorical columns as pandas ``category`` dtype with categories fitted on ``fit``."""
-
-    def fit(self, X: Any, y: Any = None) -> CategoricalColumns:
-        frame = _as_strings(X)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
-        self.categories_ = [sorted(set(frame[c].dropna()) | {MISSING}) for c in frame.columns]
-        return self
-
-    def transform(self, X: Any) -> pd.DataFrame:
-        frame = _as_strings(X)
-        out = {}
-        for column, categories in zip(frame.columns, self.categories_, strict=True):
-            values = frame[column].where(frame[column].isin(categories), MISSING)
-            out[column] = pd.Categorical(values, categories=categories)
-        return pd.DataFrame(out, index=frame.index)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray(self.feature_names_in_, dtype=object)
-
-
-def _as_strings(X: Any) -> pd.DataFrame:
-    """Values as ``str`` (missing kept missing), whatever the column's dtype."""
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
-    frame = frame.rename(columns=str)
-    missing = frame.isna()
-    return frame.astype(object).astype(str).mask(missing)
+from hpsearch_runtime.categories import CategoricalColumns
+from hpsearch_runtime.columns import date_part_names, date_parts
 
 
 def build_native_preprocessor(column_types: ColumnTypes) -> ColumnTransformer:

@@ -10,8 +10,6 @@ import importlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -28,9 +26,10 @@ from sklearn.utils import get_tags
 
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
-from hpsearch.spaces.encoders import date_part_names, date_parts, joined_text
 from hpsearch.spaces.estimators import cap_threads, model_param_paths, seed_model, wire_categories
 from hpsearch.spaces.native import build_native_preprocessor
+from hpsearch_runtime.categories import to_category_strings
+from hpsearch_runtime.columns import date_part_names, date_parts, joined_text
 
 if TYPE_CHECKING:
     from hpsearch.spaces.model import SearchSpace
@@ -40,22 +39,7 @@ __all__ = [
     "build_preprocessor",
     "check_param_paths",
     "import_estimator",
-    "to_category_strings",
 ]
-
-
-def to_category_strings(X: Any) -> np.ndarray:
-    """Turn categorical columns into an object array of ``str`` values, missing ones as NaN.
-
-    Works for pandas 3 ``str`` columns, ``category``, ``bool`` and mixed objects alike, so the
-    imputer and the encoder always see one value type. Module level so pipelines pickle.
-    """
-    frame = pd.DataFrame(X)
-    missing = frame.isna().to_numpy()
-    # copy=True: data from Ray's object store is read-only (zero-copy numpy buffers)
-    values = frame.astype(object).astype(str).to_numpy(dtype=object, copy=True)
-    values[missing] = np.nan
-    return values
 
 
 def _categorical(encoder: BaseEstimator) -> Pipeline:

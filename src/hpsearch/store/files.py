@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -39,12 +42,18 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Every complete line; a torn last line (killed mid-write) is skipped."""
+    """Every complete line; a torn line (a writer killed mid-write) is skipped with a
+    warning (the next ``append_jsonl`` closes it, so later records are whole)."""
     if not path.exists():
         return
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, start=1):
             try:
                 yield json.loads(line)
             except json.JSONDecodeError:
-                continue
+                logger.warning(
+                    "%s: line %d is torn (a writer was killed mid-write) and is skipped; "
+                    "that trial runs again on resume",
+                    path,
+                    number,
+                )

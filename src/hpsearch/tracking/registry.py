@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from importlib import metadata
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -11,11 +14,18 @@ import skops.io as sio
 from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
+import hpsearch_runtime
+
 CANDIDATE_ALIAS = "candidate"
 _RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "scipy")
 # module prefix of a type in the pipeline -> the distribution a loader needs for it
 _MODEL_LIBRARIES = {"xgboost": "xgboost-cpu", "lightgbm": "lightgbm", "catboost": "catboost"}
-_TRUSTED_PREFIXES = ("hpsearch.", "numpy.", "sklearn.", *(f"{m}." for m in _MODEL_LIBRARIES))
+_TRUSTED_PREFIXES = (
+    "hpsearch_runtime.",
+    "numpy.",
+    "sklearn.",
+    *(f"{m}." for m in _MODEL_LIBRARIES),
+)
 _TRUSTED_BUILTINS = ("collections.OrderedDict",)
 
 
@@ -36,8 +46,8 @@ def trusted_types(model: Pipeline) -> list[str]:
     ]
     if unexpected:
         raise ValueError(
-            f"the pipeline contains types outside hpsearch, numpy, scikit-learn and the "
-            f"boosting libraries: {unexpected}"
+            f"the pipeline contains types outside hpsearch_runtime, numpy, scikit-learn and "
+            f"the boosting libraries: {unexpected}"
         )
     return list(untrusted)
 
@@ -54,7 +64,10 @@ def log_model(
     example = X_example.head(5)
     signature = infer_signature(example, model.predict(example))
     trusted = trusted_types(model)
-    with mlflow.start_run(run_id=parent_run_id, log_system_metrics=False):
+    with (
+        tempfile.TemporaryDirectory(prefix="hpsearch-code-") as staging,
+        mlflow.start_run(run_id=parent_run_id, log_system_metrics=False),
+    ):
         info = mlflow.sklearn.log_model(
             model,
             name="model",
@@ -62,8 +75,21 @@ def log_model(
             input_example=example,
             pip_requirements=_pip_requirements(trusted),
             skops_trusted_types=trusted,
+            code_paths=_code_paths(trusted=trusted, staging=Path(staging)),
         )
     return str(info.model_uri)
+
+
+def _code_paths(*, trusted: list[str], staging: Path) -> list[str] | None:
+    """``hpsearch_runtime`` (numpy, pandas and scikit-learn only), shipped with a model whose
+    pipeline holds one of its types, so the model loads where hpsearch is not installed."""
+    if not any(t.startswith("hpsearch_runtime.") for t in trusted):
+        return None
+    target = staging / "hpsearch_runtime"
+    shutil.copytree(
+        Path(hpsearch_runtime.__file__).parent, target, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return [str(target)]
 
 
 def register_candidate(

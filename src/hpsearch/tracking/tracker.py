@@ -28,6 +28,7 @@ from hpsearch.tracking.child_runs import (
     clip,
     current_user,
 )
+from hpsearch.tracking.store_lock import retry_locked, store_lock
 from hpsearch.tracking.uri import artifact_root
 
 
@@ -50,19 +51,24 @@ class SweepTracker:
     @property
     def client(self) -> MlflowClient:
         if self._client is None:
-            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+            with store_lock(self.tracking_uri):  # a new SQLite store is created once
+                client = MlflowClient(tracking_uri=self.tracking_uri)
+                client.search_experiments(max_results=1)
+            self._client = client
         return self._client
 
     @property
     def experiment_id(self) -> str:
         if self._experiment_id is None:
-            found = self.client.get_experiment_by_name(self.experiment)
-            if found is None:
-                self._experiment_id = self.client.create_experiment(
-                    self.experiment, artifact_location=artifact_root(self.tracking_uri)
-                )
-            else:
-                self._experiment_id = found.experiment_id
+            client = self.client
+            with store_lock(self.tracking_uri):  # two sweeps may create it at once
+                found = client.get_experiment_by_name(self.experiment)
+                if found is None:
+                    self._experiment_id = client.create_experiment(
+                        self.experiment, artifact_location=artifact_root(self.tracking_uri)
+                    )
+                else:
+                    self._experiment_id = found.experiment_id
         return self._experiment_id
 
     def start_parent(
@@ -131,11 +137,11 @@ class SweepTracker:
     def write_children(self, runs: list[ChildRun]) -> list[str]:
         """Write finished child runs: one transaction for a SQL store, the REST API otherwise."""
         if is_sql_store(self.tracking_uri):
-            return bulk_insert_runs(
-                store=sql_store(self.client),
-                experiment_id=self.experiment_id,
-                runs=runs,
-                user=current_user(),
+            store, experiment_id, user = sql_store(self.client), self.experiment_id, current_user()
+            return retry_locked(
+                lambda: bulk_insert_runs(
+                    store=store, experiment_id=experiment_id, runs=runs, user=user
+                )
             )
         return [self._write_via_api(run) for run in runs]
 

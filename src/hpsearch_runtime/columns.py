@@ -1,7 +1,5 @@
-"""Column functions the preprocessing branches use: dates into parts, text into one string.
-
-Module-level functions, so pipelines pickle and skops names them.
-"""
+"""Dates into numeric parts, text columns into one string per row (module-level functions,
+so pipelines pickle and skops names them)."""
 
 from __future__ import annotations
 
