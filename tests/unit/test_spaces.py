@@ -380,3 +380,28 @@ def test_duplicate_families(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD.replace("my_forest", "random_forest"))
     with pytest.raises(BadInputError, match="family 'random_forest' appears twice"):
         load_spaces(entries=["random_forest", path], task="classification")
+
+
+def test_a_class_outside_the_trusted_libraries_is_refused_before_the_search(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from factories import write_sweep
+    from hpsearch.cli import app
+
+    space = tmp_path / "majority.yaml"
+    space.write_text("family: majority\nestimator: factories.MajorityClassifier\n")
+    with pytest.raises(BadInputError, match=r"holds factories\.MajorityClassifier.*Fix: .*"
+                       r"`trusted_types: \[factories\.MajorityClassifier\]`"):  # fmt: skip
+        load_space(entry=str(space), task="classification")
+    sweep = write_sweep(tmp_path, search={"spaces": [str(space)], "trials": 2})
+    result = CliRunner().invoke(app, ["check", str(sweep)])
+    assert result.exit_code == 2 and "factories.MajorityClassifier" in result.output
+    space.write_text(
+        "family: majority\nestimator: factories.MajorityClassifier\n"
+        "trusted_types: [factories.MajorityClassifier]\n"
+    )
+    assert load_space(entry=str(space), task="classification").trusted_types == (
+        "factories.MajorityClassifier",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import metadata
 from typing import Any
 
@@ -11,10 +12,16 @@ from packaging.version import Version
 from hpsearch.errors import IncompatibleVersionError
 
 
+@functools.cache
+def _installed(distribution: str) -> str:
+    """``importlib.metadata.version`` (about 2 ms a call here): read once per process."""
+    return metadata.version(distribution)
+
+
 def require_version(*, distribution: str, known: str, purpose: str) -> str:
     """The installed version of ``distribution``; raise when it is outside ``known``."""
     try:
-        installed = metadata.version(distribution)
+        installed = _installed(distribution)
     except metadata.PackageNotFoundError:
         raise IncompatibleVersionError(
             f"{distribution} is not installed, but hpsearch needs it ({purpose}). "

@@ -39,11 +39,13 @@ def publish(*, session: SweepSession, verdict: Verdict, model: Pipeline) -> Publ
             "hpsearch.refit_rows": (config.selection.refit if verdict.passed else "development"),
         }
     )
+    space = next(s for s in session.pre.spaces if s.family == best.family)
     model_uri = log_model(
         tracking_uri=parent.tracking_uri,
         parent_run_id=parent.run_id,
         model=model,
         X_example=session.pre.data.development.X,
+        extra_trusted=space.trusted_types,
     )
     version = None
     if verdict.passed:

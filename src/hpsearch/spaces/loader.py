@@ -17,6 +17,7 @@ from hpsearch.spaces.columns import ColumnTypes
 from hpsearch.spaces.distributions import FORMAT_HINT, parse_distribution, parse_start
 from hpsearch.spaces.model import PREPROCESSING, FrozenMapping, Preprocessing, SearchSpace
 from hpsearch.spaces.pipelines import build_pipeline, check_param_paths, valid_param_paths
+from hpsearch.spaces.trust import pipeline_types, untrusted
 
 SPACES_DIR_ENV = "HPSEARCH_SPACES_DIR"
 _TASKS: tuple[Task, ...] = ("classification", "regression")
@@ -27,6 +28,7 @@ _TOP_KEYS = (
     "description",
     "preprocessing",
     "early_stopping_rounds",
+    "trusted_types",
     "fixed",
     "start",
     "params",
@@ -182,9 +184,21 @@ def _parse_space(*, raw: Any, source: str, task: Task) -> SearchSpace:
         preprocessing=_preprocessing(raw.get("preprocessing", "onehot"), where=where),
         start=parse_start(raw.get("start"), params=params, where=where),
         early_stopping_rounds=_rounds(raw.get("early_stopping_rounds", 0), where=where),
+        trusted_types=_names(raw.get("trusted_types"), where=where),
     )
     _check_estimator_task(space)
     return space
+
+
+def _names(value: Any, *, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and "." in v for v in value):
+        raise BadInputError(
+            f"{where}: `trusted_types` must be a list of import paths such as "
+            f"mypackage.MyTransformer, got {value!r}. Fix: list the full path of each class."
+        )
+    return tuple(value)
 
 
 def _rounds(value: Any, *, where: str) -> int:
@@ -229,6 +243,16 @@ def _check_estimator_task(space: SearchSpace) -> None:
 
 
 def validate_space_keys(space: SearchSpace) -> None:
-    """Every parameter path must exist in the built pipeline's ``get_params()``."""
+    """Every parameter path must exist in the built pipeline's ``get_params()``, and every
+    class the pipeline holds must be one a registered model may hold (``trust.py``)."""
     pipeline = build_pipeline(space=space, params={}, column_types=_PROBE_COLUMNS)
     check_param_paths(paths=space.params, valid=valid_param_paths(pipeline), source=space.source)
+    unknown = untrusted(pipeline_types(pipeline), extra=space.trusted_types)
+    if unknown:
+        raise BadInputError(
+            f"search space {space.source}: the pipeline holds {', '.join(unknown)}, which "
+            "the registered model could not be loaded with safely (skops trusts scikit-learn, "
+            "numpy, XGBoost, LightGBM, CatBoost and hpsearch_runtime). Fix: use a class from "
+            f"those libraries, or trust it with `trusted_types: [{unknown[0]}]` in the space "
+            "file (then the model needs that class's package wherever it is loaded)."
+        )

@@ -62,6 +62,7 @@ class SearchSpace:
     preprocessing: Preprocessing = "onehot"
     start: tuple[Mapping[str, Any], ...] = ()
     early_stopping_rounds: int = 0  # boosting: rounds without improvement before stopping
+    trusted_types: tuple[str, ...] = ()  # classes outside hpsearch's libraries, trusted
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, YAML/JSON-friendly view for lineage logging."""

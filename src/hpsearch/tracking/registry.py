@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -15,18 +16,12 @@ from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
 import hpsearch_runtime
+from hpsearch.spaces.trust import untrusted
 
 CANDIDATE_ALIAS = "candidate"
 _RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "scipy")
 # module prefix of a type in the pipeline -> the distribution a loader needs for it
 _MODEL_LIBRARIES = {"xgboost": "xgboost-cpu", "lightgbm": "lightgbm", "catboost": "catboost"}
-_TRUSTED_PREFIXES = (
-    "hpsearch_runtime.",
-    "numpy.",
-    "sklearn.",
-    *(f"{m}." for m in _MODEL_LIBRARIES),
-)
-_TRUSTED_BUILTINS = ("collections.OrderedDict",)
 
 
 def _pip_requirements(types: list[str]) -> list[str]:
@@ -38,18 +33,14 @@ def _pip_requirements(types: list[str]) -> list[str]:
     return [f"{name}=={metadata.version(name)}" for name in needed]
 
 
-def trusted_types(model: Pipeline) -> list[str]:
-    """Types skops does not trust by default that our pipelines legitimately contain."""
-    untrusted = sio.get_untrusted_types(data=sio.dumps(model))
-    unexpected = [
-        t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES) and t not in _TRUSTED_BUILTINS
-    ]
-    if unexpected:
-        raise ValueError(
-            f"the pipeline contains types outside hpsearch_runtime, numpy, scikit-learn and "
-            f"the boosting libraries: {unexpected}"
-        )
-    return list(untrusted)
+def trusted_types(model: Pipeline, *, extra: Sequence[str] = ()) -> list[str]:
+    """Types skops does not trust by default that the pipeline legitimately contains: those
+    of hpsearch's libraries and those its space file lists (settled at preflight)."""
+    found = sio.get_untrusted_types(data=sio.dumps(model))
+    unexpected = untrusted(found, extra=extra)
+    if unexpected:  # the preflight refuses these; reaching here is a bug
+        raise RuntimeError(f"the pipeline holds types nobody trusted: {unexpected}")
+    return list(found)
 
 
 def log_model(
@@ -58,12 +49,13 @@ def log_model(
     parent_run_id: str,
     model: Pipeline,
     X_example: pd.DataFrame,
+    extra_trusted: Sequence[str] = (),
 ) -> str:
     """Log the fitted pipeline on the parent run with signature and input example."""
     mlflow.set_tracking_uri(tracking_uri)
     example = X_example.head(5)
     signature = infer_signature(example, model.predict(example))
-    trusted = trusted_types(model)
+    trusted = trusted_types(model, extra=extra_trusted)
     with (
         tempfile.TemporaryDirectory(prefix="hpsearch-code-") as staging,
         mlflow.start_run(run_id=parent_run_id, log_system_metrics=False),
