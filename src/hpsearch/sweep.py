@@ -8,7 +8,6 @@ running -> leakage gate | interrupted | failed | completed | failed validation.
 from __future__ import annotations
 
 import logging
-import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from hpsearch.prepare.findings import raise_if_failed
 from hpsearch.prepare.preflight import run_preflight
 from hpsearch.report.outcome import SelectionOutcome, conclude
 from hpsearch.status import SweepStatus, TrialStatus
+from hpsearch.store.commands import resume_command
 from hpsearch.store.lineage import write_lineage
 from hpsearch.store.paths import SweepPaths, create_sweep_dir, utc_now
 from hpsearch.store.records import load_records
@@ -143,7 +143,7 @@ def _interrupted(
     done = len(load_records(session.paths.trials, excluded=excluded))
     message = (
         f"{exc or 'interrupted'}: {done} of {session.config.search.trials} trials recorded. "
-        f"Resume with: hpsearch resume {shlex.quote(str(session.paths.root))}"
+        f"Resume with: {resume_command(session.paths.root)}"
     )
     return _result(
         session, exit_code=EXIT_INTERRUPTED, status=SweepStatus.INTERRUPTED, message=message

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,7 @@ from hpsearch.store.records import load_records
 pytestmark = pytest.mark.integration
 
 TRIALS = 30  # long enough that the signal lands mid-sweep
+REGISTERED = "resumable"
 
 
 def _sweep(tmp_path: Path, *, trials: int = TRIALS) -> Path:
@@ -88,6 +90,13 @@ def test_sigkill_of_process_group_then_resume(tmp_path: Path) -> None:
     resumed = hpsearch(elsewhere, "resume", str(root), "--no-progress")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert_complete(root, trials=TRIALS, before=before)
+    # what it printed is true, and its next steps work when pasted (issue 16)
+    assert f"(models:/{REGISTERED}@candidate)" in resumed.stdout
+    venv_bin = Path(sys.executable).parent
+    assert f"open the MLflow UI: {venv_bin / 'mlflow'} ui --backend-store-uri" in resumed.stdout
+    assert f"{venv_bin / 'hpsearch'} validate --model-uri models:/{REGISTERED}@candidate" in (
+        resumed.stdout
+    )
 
     again = hpsearch(tmp_path, "resume", str(root), "--no-progress")
     assert again.returncode == 0

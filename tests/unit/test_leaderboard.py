@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -134,3 +135,18 @@ def test_best_per_family_ignores_families_without_completed_trials() -> None:
     ]
     best = best_per_family(leaderboard(records, primary=PRIMARY, mode="max"), primary=PRIMARY)
     assert set(best["family"]) == {"rf", "lr"}
+
+
+def test_printed_commands_work_as_printed(tmp_path: Path) -> None:
+    import sys
+
+    from hpsearch.store.commands import mlflow_ui_command, resume_command, tool
+
+    venv_bin = Path(sys.executable).parent
+    assert tool("mlflow") == str(venv_bin / "mlflow")  # the script beside this interpreter
+    assert tool("no-such-tool") == f"{sys.executable} -m no-such-tool"  # else python -m
+    assert (
+        mlflow_ui_command("sqlite:////x/m.db")
+        == f"{venv_bin / 'mlflow'} ui --backend-store-uri sqlite:////x/m.db"
+    )
+    assert resume_command(tmp_path) == f"{venv_bin / 'hpsearch'} resume {tmp_path}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +14,8 @@ from rich.table import Table
 from hpsearch.prepare.findings import LeakageReport
 from hpsearch.prepare.preflight import Preflight
 from hpsearch.spaces import n_dimensions
+from hpsearch.status import SweepStatus
+from hpsearch.store.commands import mlflow_ui_command, resume_command, validate_command
 
 if TYPE_CHECKING:
     from hpsearch.report.validate import ValidationReport
@@ -82,7 +83,7 @@ def print_result(console: Console, result: SweepResult, *, top: int = 10) -> Non
     sel = result.selection
     if sel is not None:
         board = sel.leaderboard
-        table = Table(title=f"Leaderboard (top {top} of {len(board)})")
+        table = Table(title=f"Leaderboard (top {min(top, len(board))} of {len(board)})")
         cols = [c for c in board.columns if c not in ("trial_id", "error", "folds")]
         for col in cols:
             table.add_column(col, overflow="ellipsis", no_wrap=col == "params", max_width=60)
@@ -109,7 +110,7 @@ def print_result(console: Console, result: SweepResult, *, top: int = 10) -> Non
         if v.passed:
             console.print(
                 f"[green bold]PASSED[/]: registered version {sel.model_version} "
-                f"with alias 'candidate' ({sel.model_uri})"
+                f"with alias 'candidate' ({sel.registered_uri})"
             )
         else:
             console.print("[red bold]FAILED validation[/]: the model was logged, not registered.")
@@ -119,7 +120,13 @@ def print_result(console: Console, result: SweepResult, *, top: int = 10) -> Non
         console.print(result.message)
     console.print(f"Sweep directory: {result.paths.root}")
     console.print(f"MLflow parent run: {result.parent_run_id}")
-    console.print(f"Open the MLflow UI: {mlflow_ui_command(result.tracking_uri)}")
+    console.print("Next steps:")
+    console.print(f"  open the MLflow UI: {mlflow_ui_command(result.tracking_uri)}")
+    if sel is not None and sel.registered_uri:
+        command = validate_command(model_uri=sel.registered_uri, tracking_uri=result.tracking_uri)
+        console.print(f"  validate the candidate on new rows: {command}")
+    if result.status == SweepStatus.INTERRUPTED:
+        console.print(f"  resume: {resume_command(result.paths.root)}")
 
 
 def print_sweeps(console: Console, sweeps: list[SweepSummary], *, storage: Path) -> None:
@@ -143,12 +150,6 @@ def _age(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.0f}{unit}"
     return f"{seconds:.0f}s"
-
-
-def mlflow_ui_command(uri: str) -> str:
-    if uri.startswith(("http://", "https://")):
-        return f"open {uri}"
-    return f"mlflow ui --backend-store-uri {shlex.quote(uri)}"
 
 
 def _short(params: object, limit: int = 60) -> str:

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from hpsearch.cli.app import Verbose, app, fail, make_console, setup_logging
 from hpsearch.errors import EXIT_INTERRUPTED, EXIT_LEAKAGE, HpsearchError
+from hpsearch.store.commands import resume_command
 
 
 @app.command()
@@ -98,7 +99,9 @@ def resume(
     except HpsearchError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
-        Console(stderr=True).print(f"interrupted; resume again with: hpsearch resume {sweep_dir}")
+        Console(stderr=True).print(
+            f"interrupted; resume again with: {resume_command(sweep_dir.resolve())}"
+        )
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
     print_result(make_console(), result)
     raise typer.Exit(code=result.exit_code)

@@ -25,6 +25,7 @@ class SelectionOutcome:
     verdict: Verdict
     model_uri: str
     model_version: str | None
+    registered_uri: str | None  # models:/NAME@candidate when it passed
     leaderboard: pd.DataFrame
     best_per_family: pd.DataFrame
     plots: tuple[Path, ...]
@@ -68,6 +69,9 @@ def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> Select
         verdict=verdict,
         model_uri=published.model_uri,
         model_version=published.model_version,
+        registered_uri=(
+            f"models:/{config.registered_model_name}@candidate" if published.model_version else None
+        ),
         leaderboard=reports.leaderboard,
         best_per_family=reports.best_per_family,
         plots=reports.plots,
