@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from hpsearch.config import SweepConfig
 from hpsearch.prepare.leakage import LeakageReport, check_leakage
 from hpsearch.prepare.split import SplitData, prepare_data
-from hpsearch.spaces import SearchSpace, load_spaces, validate_space_keys
+from hpsearch.spaces import SearchSpace, load_spaces
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,7 @@ def run_preflight(config: SweepConfig) -> Preflight:
     Raises ``BadInputError`` for bad spaces or data. Leakage errors are *returned* in
     the report (so the caller can save it first) and raised by ``raise_if_failed``.
     """
-    spaces = load_spaces(entries=config.search.spaces, task=config.task)
-    for space in spaces:
-        validate_space_keys(space)
+    spaces = load_spaces(entries=config.search.spaces, task=config.task)  # each validated
     data = prepare_data(config)
     report = check_leakage(data=data, config=config)
     return Preflight(config=config, data=data, leakage=report, spaces=spaces)
