@@ -48,3 +48,11 @@ class IncompatibleVersionError(HpsearchError):
     """An installed package is not one whose internals hpsearch knows (``hpsearch.compat``)."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class TrackingUnavailableError(HpsearchError):
+    """The MLflow tracking store cannot be reached (or written) before a sweep starts: exit 2.
+
+    In the middle of a sweep the same cause ends it interrupted (130) and resumable."""
+
+    exit_code = EXIT_BAD_INPUT

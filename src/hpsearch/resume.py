@@ -17,13 +17,15 @@ from pathlib import Path
 import yaml
 
 from hpsearch.config import SweepConfig, parse_sweep, with_overrides
+from hpsearch.endings import SweepResult
 from hpsearch.errors import EXIT_OK, BadInputError
 from hpsearch.prepare.preflight import run_preflight
 from hpsearch.status import SweepStatus, TrialStatus
 from hpsearch.store.paths import SweepPaths, open_sweep_dir
 from hpsearch.store.records import load_records
 from hpsearch.store.state import SweepState, read_state, save_state
-from hpsearch.sweep import SweepResult, execute_sweep
+from hpsearch.sweep import execute_sweep
+from hpsearch.tracking.outage import store_required
 from hpsearch.tracking.session import SweepSession
 from hpsearch.tracking.tracker import ParentRun, SweepTracker
 from hpsearch.tune.runtime import begin_ray
@@ -130,10 +132,11 @@ def _reopen(*, plan: ResumePlan, paths: SweepPaths, tracker: SweepTracker) -> Sw
     }
     _check_fingerprints(plan=plan, current=current)
     parent = ParentRun(tracker=tracker, run_id=state.parent_run_id)
-    tracker.reopen_parent(parent.run_id)
-    tracker.reconcile(parent_run_id=parent.run_id, records=load_records(paths.trials))
-    if plan.config.search.trials != state.trials:
-        parent.set_tags({"hpsearch.trials_budget": str(plan.config.search.trials)})
+    with store_required(tracker.tracking_uri):
+        tracker.reopen_parent(parent.run_id)
+        tracker.reconcile(parent_run_id=parent.run_id, records=load_records(paths.trials))
+        if plan.config.search.trials != state.trials:
+            parent.set_tags({"hpsearch.trials_budget": str(plan.config.search.trials)})
     save_state(
         paths,
         replace(

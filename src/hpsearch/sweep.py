@@ -8,13 +8,20 @@ running -> leakage gate | interrupted | failed | completed | failed validation.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from hpsearch import __version__
 from hpsearch.config import SweepConfig
+from hpsearch.endings import (
+    SweepResult,
+    finish_parent,
+    interrupted,
+    search_problem,
+    store_unavailable,
+    sweep_result,
+)
 from hpsearch.errors import (
-    EXIT_INTERRUPTED,
     EXIT_LEAKAGE,
     EXIT_OK,
     EXIT_TOO_MANY_FAILURES,
@@ -23,13 +30,14 @@ from hpsearch.errors import (
 )
 from hpsearch.prepare.findings import raise_if_failed
 from hpsearch.prepare.preflight import run_preflight
-from hpsearch.report.outcome import SelectionOutcome, conclude
-from hpsearch.status import SweepStatus, TrialStatus
-from hpsearch.store.commands import resume_command
+from hpsearch.report.outcome import conclude
+from hpsearch.status import SweepStatus
+from hpsearch.store.files import is_disk_full
 from hpsearch.store.lineage import write_lineage
-from hpsearch.store.paths import SweepPaths, create_sweep_dir, utc_now
+from hpsearch.store.paths import create_sweep_dir, utc_now
 from hpsearch.store.records import load_records
 from hpsearch.store.state import SweepState, read_state, save_state
+from hpsearch.tracking.outage import first_line, is_store_unavailable, store_required
 from hpsearch.tracking.parent import parent_params, parent_tags
 from hpsearch.tracking.session import SweepSession
 from hpsearch.tracking.tracker import ParentRun, SweepTracker
@@ -37,21 +45,9 @@ from hpsearch.tracking.uri import resolve_tracking_uri
 from hpsearch.tune.runtime import RayStart, begin_ray
 from hpsearch.tune.search import SearchOutcome, make_context, run_search
 
+__all__ = ["SweepResult", "execute_sweep", "run_sweep", "start_sweep"]
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """The outcome the CLI reports."""
-
-    paths: SweepPaths
-    exit_code: int
-    status: SweepStatus
-    tracking_uri: str
-    parent_run_id: str
-    search: SearchOutcome | None = None
-    selection: SelectionOutcome | None = None
-    message: str = ""
 
 
 def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) -> SweepSession:
@@ -59,9 +55,11 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
     its lineage files, the parent run and the first ``sweep.json``."""
     pre = run_preflight(config)
     tracking_uri = resolve_tracking_uri(config.tracking.uri)
+    tracker = SweepTracker(tracking_uri=tracking_uri, experiment=config.experiment_name)
+    with store_required(tracking_uri):
+        tracker.experiment_id  # noqa: B018  (the store answers before anything is written)
     paths = create_sweep_dir(storage=storage, name=config.name)
     lineage = write_lineage(config=config, pre=pre, paths=paths)
-    tracker = SweepTracker(tracking_uri=tracking_uri, experiment=config.experiment_name)
     run_id = tracker.start_parent(
         run_name=paths.root.name,
         params=parent_params(config),
@@ -95,61 +93,6 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
     return SweepSession(config=config, paths=paths, pre=pre, parent=parent)
 
 
-def _result(
-    session: SweepSession,
-    *,
-    exit_code: int,
-    status: SweepStatus,
-    search: SearchOutcome | None = None,
-    selection: SelectionOutcome | None = None,
-    message: str = "",
-) -> SweepResult:
-    return SweepResult(
-        paths=session.paths,
-        exit_code=exit_code,
-        status=status,
-        tracking_uri=session.parent.tracking_uri,
-        parent_run_id=session.parent.run_id,
-        search=search,
-        selection=selection,
-        message=message,
-    )
-
-
-def _search_problem(*, config: SweepConfig, search: SearchOutcome) -> str:
-    """Why selection cannot go ahead, or "" when it can."""
-    failed = sum(r.status == TrialStatus.FAILED for r in search.records)
-    finished = len(search.records)
-    if search.stopped_for_failures:
-        return (
-            f"sweep stopped: {failed} of {finished} finished trials failed (rule: stop when more "
-            f"than {config.search.max_failure_fraction:.0%} of {config.search.trials} trials "
-            "fail, or the first 5 all fail). See the failed child runs' hpsearch.error tags; "
-            "fix the space or the data, or raise search.max_failure_fraction."
-        )
-    if not any(r.selectable for r in search.records):
-        return (
-            f"no trial completed every fold ({finished} finished, {failed} failed); nothing "
-            "to select. Fix: raise search.trials or search.time_budget_s."
-        )
-    return ""
-
-
-def _interrupted(
-    *, session: SweepSession, state: SweepState, exc: BaseException, excluded: frozenset[str]
-) -> SweepResult:
-    save_state(session.paths, replace(state, status=SweepStatus.INTERRUPTED, pid=None))
-    session.parent.finish("KILLED")
-    done = len(load_records(session.paths.trials, excluded=excluded))
-    message = (
-        f"{exc or 'interrupted'}: {done} of {session.config.search.trials} trials recorded. "
-        f"Resume with: {resume_command(session.paths.root)}"
-    )
-    return _result(
-        session, exit_code=EXIT_INTERRUPTED, status=SweepStatus.INTERRUPTED, message=message
-    )
-
-
 def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome) -> SweepResult:
     """Select, judge, publish and report; the verdict goes into ``sweep.json``."""
     config = session.config
@@ -175,7 +118,20 @@ def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome
     )
     session.parent.finish("FINISHED")
     code = EXIT_OK if verdict.passed else EXIT_VALIDATION_FAILED
-    return _result(session, exit_code=code, status=status, search=search, selection=selection)
+    return sweep_result(session, exit_code=code, status=status, search=search, selection=selection)
+
+
+def _leakage_stop(*, session: SweepSession, state: SweepState) -> SweepResult:
+    save_state(session.paths, replace(state, status=SweepStatus.LEAKAGE))
+    finish_parent(session, "FAILED")
+    message = ""
+    try:
+        raise_if_failed(session.pre.leakage)
+    except Exception as exc:
+        message = str(exc)
+    return sweep_result(
+        session, exit_code=EXIT_LEAKAGE, status=SweepStatus.LEAKAGE, message=message
+    )
 
 
 def _execute(
@@ -185,14 +141,7 @@ def _execute(
     config, paths, pre = session.config, session.paths, session.pre
     state = read_state(paths)
     if not pre.leakage.passed:
-        save_state(paths, replace(state, status=SweepStatus.LEAKAGE))
-        session.parent.finish("FAILED")
-        try:
-            raise_if_failed(pre.leakage)
-        except Exception as exc:
-            return _result(
-                session, exit_code=EXIT_LEAKAGE, status=SweepStatus.LEAKAGE, message=str(exc)
-            )
+        return _leakage_stop(session=session, state=state)
     state = save_state(paths, state.as_running_here())
     ray.wait()
     ctx = make_context(
@@ -211,7 +160,7 @@ def _execute(
             excluded=excluded,
         )
     except (SweepInterrupted, KeyboardInterrupt) as exc:
-        return _interrupted(session=session, state=state, exc=exc, excluded=excluded)
+        return interrupted(session=session, state=state, exc=exc, excluded=excluded)
     state = save_state(
         paths,
         replace(
@@ -222,12 +171,20 @@ def _execute(
             concurrency=search.concurrency,
         ),
     )
-    message = _search_problem(config=config, search=search)
+    if search.unwritten is not None:  # the store went away and stayed away
+        return store_unavailable(
+            session=session,
+            state=state,
+            reason=search.unwritten.reason,
+            unwritten=len(search.unwritten.trial_ids),
+            done=len(search.records),
+        )
+    message = search_problem(config=config, search=search)
     if not message:
         return _conclude(session=session, state=state, search=search)
     save_state(paths, replace(state, status=SweepStatus.FAILED, message=message))
     session.parent.finish("FAILED")
-    return _result(
+    return sweep_result(
         session,
         exit_code=EXIT_TOO_MANY_FAILURES,
         status=SweepStatus.FAILED,
@@ -244,21 +201,24 @@ def execute_sweep(
     excluded: frozenset[str] = frozenset(),
 ) -> SweepResult:
     """Leakage gate, search, selection, reports. An error escaping them still closes the
-    parent run and sweep.json (status failed; recorded trials are kept: resumable)."""
+    parent run and sweep.json (status failed; recorded trials are kept: resumable). A
+    tracking store that is unavailable ends the sweep interrupted instead, with the fix."""
     try:
         return _execute(session, ray=ray, show_progress=show_progress, excluded=excluded)
     except Exception as exc:
-        failed = replace(
-            read_state(session.paths),
-            status=SweepStatus.FAILED,
-            pid=None,
-            message=f"{type(exc).__name__}: {exc}",
+        state = read_state(session.paths)
+        if is_disk_full(exc):  # the sweep directory's disk (or the SQLite store's) is full
+            return interrupted(session=session, state=state, exc=exc, excluded=excluded)
+        if is_store_unavailable(exc):
+            done = len(load_records(session.paths.trials, excluded=excluded))
+            return store_unavailable(
+                session=session, state=state, reason=first_line(exc), unwritten=0, done=done
+            )
+        message = f"{type(exc).__name__}: {exc}"
+        save_state(
+            session.paths, replace(state, status=SweepStatus.FAILED, pid=None, message=message)
         )
-        save_state(session.paths, failed)
-        try:
-            session.parent.finish("FAILED")
-        except Exception:  # the tracking server itself may be the problem
-            logger.warning("could not mark parent run %s FAILED", session.parent.run_id)
+        finish_parent(session, "FAILED")
         raise
     finally:
         ray.settle()

@@ -21,23 +21,25 @@ def cli_env() -> dict[str, str]:
     }
 
 
-def hpsearch(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def hpsearch(
+    cwd: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hpsearch.cli", *args],
         cwd=cwd,
-        env=cli_env(),
+        env={**cli_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
     )
 
 
-def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
+def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start the CLI as the leader of a new process group (like a terminal job)."""
     return subprocess.Popen(
         [sys.executable, "-m", "hpsearch.cli", *args],
         cwd=cwd,
-        env=cli_env(),
+        env={**cli_env(), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

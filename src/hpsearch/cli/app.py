@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from hpsearch.errors import HpsearchError
+from hpsearch.store.files import is_disk_full
 
 app = typer.Typer(
     add_completion=False,
@@ -21,6 +22,23 @@ app = typer.Typer(
 )
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")]
+
+
+def _disk_full_without_traceback() -> None:
+    """A full disk is reported by hpsearch with the fix; a library's log of the same error
+    keeps its message and the OS error, not a traceback (``--verbose`` keeps it). A record
+    factory, because Ray replaces its log handlers when it starts."""
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and is_disk_full(error):
+            record.msg, record.args = f"{record.getMessage()}{error}", ()
+            record.exc_info = None
+        return record
+
+    logging.setLogRecordFactory(factory)
 
 
 def setup_logging(verbose: bool, *, with_ray: bool = False) -> None:
@@ -38,6 +56,7 @@ def setup_logging(verbose: bool, *, with_ray: bool = False) -> None:
     for noisy in ("ray", "mlflow", "alembic", "optuna", "urllib3", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
     if not verbose:
+        _disk_full_without_traceback()
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -18,9 +18,9 @@ from hpsearch.status import SweepStatus
 from hpsearch.store.commands import mlflow_ui_command, resume_command, validate_command
 
 if TYPE_CHECKING:
+    from hpsearch.endings import SweepResult
     from hpsearch.report.validate import ValidationReport
     from hpsearch.store.listing import SweepSummary
-    from hpsearch.sweep import SweepResult
 
 
 def _leakage_lines(report: LeakageReport) -> list[str]:

@@ -1,4 +1,4 @@
-"""Commands on sweeps: check, run, resume, ls, validate."""
+"""Commands on sweeps: check, run, resume, sync, ls, validate."""
 
 from __future__ import annotations
 
@@ -105,6 +105,27 @@ def resume(
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
     print_result(make_console(), result)
     raise typer.Exit(code=result.exit_code)
+
+
+@app.command()
+def sync(
+    sweep_dir: Annotated[Path, typer.Argument(help="A sweep directory (see `hpsearch ls`).")],
+    verbose: Verbose = False,
+) -> None:
+    """Write the child runs MLflow lacks from trials.jsonl (after a tracking outage)."""
+    setup_logging(verbose)
+    from hpsearch.sync import sync_sweep
+
+    try:
+        report = sync_sweep(str(sweep_dir))
+    except HpsearchError as exc:
+        raise fail(exc) from None
+    make_console().print(
+        f"synced {sweep_dir}: {report.records} recorded trials, {report.logged} child runs "
+        f"written, {report.deleted} half-written ones replaced; parent run "
+        f"{report.parent_run_id} {report.parent_status} in {report.tracking_uri}",
+        markup=False,
+    )
 
 
 @app.command(name="ls")

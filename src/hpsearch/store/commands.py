@@ -26,6 +26,10 @@ def resume_command(sweep_dir: Path) -> str:
     return f"{tool('hpsearch')} resume {shlex.quote(str(sweep_dir))}"
 
 
+def sync_command(sweep_dir: Path) -> str:
+    return f"{tool('hpsearch')} sync {shlex.quote(str(sweep_dir))}"
+
+
 def mlflow_ui_command(tracking_uri: str) -> str:
     if tracking_uri.startswith(("http://", "https://")):
         return f"open {tracking_uri}"

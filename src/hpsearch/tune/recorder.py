@@ -10,10 +10,10 @@ from typing import Any
 from ray.tune import Callback
 
 from hpsearch.status import TrialStatus
-from hpsearch.store.files import append_jsonl
+from hpsearch.store.files import append_jsonl, is_disk_full
 from hpsearch.store.records import TrialRecord, count_statuses, load_records, record_from_result
 from hpsearch.tracking.tracker import SweepTracker
-from hpsearch.tracking.writer import ChildRunWriter
+from hpsearch.tracking.writer import ChildRunWriter, Unwritten
 from hpsearch.tune.progress import Progress, ProgressLine
 
 
@@ -67,6 +67,8 @@ class TrialRecorder(Callback):
         self._t0 = time.monotonic()
         self._progress = ProgressLine(enabled=self.show_progress)
         self._writer: ChildRunWriter | None = None
+        self.unwritten: Unwritten | None = None
+        self.disk_full: OSError | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         keep = ("records_path", "tracker", "parent_run_id", "n_folds", "total", "metric")
@@ -138,7 +140,14 @@ class TrialRecorder(Callback):
             ended=time.time(),
             error=error,
         )
-        append_jsonl(self.records_path, record.to_json())
+        try:
+            append_jsonl(self.records_path, record.to_json())
+        except OSError as exc:
+            if not is_disk_full(exc) or self.interrupt is None:
+                raise
+            self.disk_full = exc  # stop the sweep gracefully; this trial runs again on resume
+            self.interrupt.set()
+            return
         self._recorded.add(trial_id)
         if self._writer is None:
             self._writer = ChildRunWriter(tracker=self.tracker, parent_run_id=self.parent_run_id)
@@ -158,8 +167,11 @@ class TrialRecorder(Callback):
         self.close()
 
     def close(self) -> None:
-        """Flush the queued child runs (raises a write error) and end the progress line."""
+        """Flush the queued child runs and end the progress line.
+
+        Child runs a store outage kept from being written are left in ``unwritten`` (their
+        records are in ``trials.jsonl``); any other write error is raised."""
         self._progress.close()
         writer, self._writer = self._writer, None
         if writer is not None:
-            writer.close()
+            self.unwritten = writer.close()

@@ -19,6 +19,7 @@ from hpsearch.status import TrialStatus
 from hpsearch.store.paths import SweepPaths
 from hpsearch.store.records import TrialRecord, load_records
 from hpsearch.tracking.tracker import ParentRun
+from hpsearch.tracking.writer import Unwritten
 from hpsearch.tune.failure_stop import FailureStopper
 from hpsearch.tune.interrupts import InterruptGuard
 from hpsearch.tune.runtime import resolve_concurrency
@@ -34,6 +35,7 @@ class SearchOutcome:
     elapsed_s: float
     concurrency: int
     sampler_states: dict[str, int] = field(default_factory=dict)
+    unwritten: Unwritten | None = None  # child runs a store outage kept out of MLflow
 
 
 def make_context(
@@ -195,7 +197,7 @@ def _fit(
     budget: _Budget,
     show_progress: bool,
     excluded: frozenset[str],
-) -> FailureStopper:
+) -> tuple[FailureStopper, Unwritten | None]:
     """One Tune experiment over the remaining budget; raises ``SweepInterrupted``."""
     from ray.tune.search import ConcurrencyLimiter
 
@@ -226,9 +228,14 @@ def _fit(
                 tuner.fit()
         finally:
             recorder.close()  # every finished trial's child run is written before we go on
+        if recorder.disk_full is not None:
+            raise SweepInterrupted(
+                f"sweep stopped: no space left on the device of {paths.trials} "
+                f"({recorder.disk_full.strerror}). Fix: free space there (df -h {paths.root})"
+            )
         if guard.interrupted:
             raise SweepInterrupted(f"sweep interrupted by {guard.signal_name}")
-    return stopper
+    return stopper, recorder.unwritten
 
 
 def run_search(
@@ -266,7 +273,7 @@ def run_search(
     searcher = make_searcher(
         config=config, spaces=ctx.spaces, previous=previous, retry=budget.retry
     )
-    stopper = _fit(
+    stopper, unwritten = _fit(
         config=config,
         paths=paths,
         ctx=ctx,
@@ -282,4 +289,5 @@ def run_search(
         elapsed_s=time.monotonic() - start,
         concurrency=budget.concurrency,
         sampler_states=dict(Counter(t.state.name for t in searcher.study.trials)),
+        unwritten=unwritten,
     )
