@@ -11,6 +11,10 @@
 #   HPS_DASHBOARD_PORT  Ray dashboard / Jobs API port                default 8275
 #   HPS_MLFLOW_PORT   MLflow server port                             default 5055
 #   HPS_RAY_AUTH      "token" to start the cluster with Ray token authentication
+#   HPS_MLFLOW_AUTH   "basic" to run `mlflow server --app-name basic-auth`; its admin password
+#                     is HPS_MLFLOW_ADMIN_PASSWORD (required then). The nodes inherit
+#                     MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD from this script's
+#                     environment, which is how job drivers on the head authenticate.
 #   PYTHON_BIN_DIR    folder holding python/ray/mlflow               default .venv/bin
 #
 # Never runs `ray stop`: that would stop every Ray process on the host.
@@ -77,9 +81,23 @@ up() {
     --disable-usage-stats > "$DIR/worker/start.log" 2>&1
   node_pids "$worker_tmp" > "$DIR/worker/pids"
 
+  local auth_args=()
+  if [[ "${HPS_MLFLOW_AUTH:-}" == "basic" ]]; then
+    if [[ -z "${HPS_MLFLOW_ADMIN_PASSWORD:-}" ]]; then
+      echo "error: HPS_MLFLOW_AUTH=basic needs HPS_MLFLOW_ADMIN_PASSWORD (the admin's password)" >&2
+      exit 2
+    fi
+    # the users' store next to the runs' store, not in the caller's working directory
+    printf '[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///%s\nadmin_username = admin\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n' \
+      "$DIR/mlflow/basic_auth.db" > "$DIR/mlflow/basic_auth.ini"
+    auth_args=(--app-name basic-auth)
+  fi
+  MLFLOW_AUTH_CONFIG_PATH="$DIR/mlflow/basic_auth.ini" \
+  MLFLOW_AUTH_ADMIN_PASSWORD="${HPS_MLFLOW_ADMIN_PASSWORD:-}" \
+  MLFLOW_FLASK_SERVER_SECRET_KEY="$("$BIN/python" -c 'import secrets; print(secrets.token_hex(16))')" \
   setsid "$BIN/mlflow" server --host 127.0.0.1 --port "$MLFLOW_PORT" \
     --backend-store-uri "sqlite:///$DIR/mlflow/mlflow.db" \
-    --artifacts-destination "$DIR/mlflow/artifacts" --workers 1 \
+    --artifacts-destination "$DIR/mlflow/artifacts" --workers 1 "${auth_args[@]}" \
     > "$DIR/mlflow/server.log" 2>&1 &
   echo $! > "$DIR/mlflow/pid"
   wait_port "$DASH_PORT" "Ray dashboard"

@@ -8,6 +8,7 @@ running -> leakage gate | interrupted | failed | completed | failed validation.
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from hpsearch.errors import (
     EXIT_TOO_MANY_FAILURES,
     EXIT_VALIDATION_FAILED,
     SweepInterrupted,
+    TrackingUnavailableError,
 )
 from hpsearch.prepare.findings import raise_if_failed
 from hpsearch.prepare.preflight import run_preflight
@@ -37,7 +39,11 @@ from hpsearch.store.lineage import write_lineage
 from hpsearch.store.paths import create_sweep_dir, utc_now
 from hpsearch.store.records import load_records
 from hpsearch.store.state import SweepState, read_state, save_state
-from hpsearch.tracking.outage import first_line, is_store_unavailable, store_required
+from hpsearch.tracking.outage import (
+    is_store_unavailable,
+    outage_reason,
+    store_required,
+)
 from hpsearch.tracking.parent import parent_params, parent_tags
 from hpsearch.tracking.session import SweepSession
 from hpsearch.tracking.tracker import ParentRun, SweepTracker
@@ -59,12 +65,17 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
     with store_required(tracking_uri):
         tracker.experiment_id  # noqa: B018  (the store answers before anything is written)
     paths = create_sweep_dir(storage=storage, name=config.name)
-    lineage = write_lineage(config=config, pre=pre, paths=paths)
-    run_id = tracker.start_parent(
-        run_name=paths.root.name,
-        params=parent_params(config),
-        tags=parent_tags(config=config, pre=pre, paths=paths, version=__version__),
-    )
+    try:
+        with store_required(tracking_uri):  # e.g. a user who may read but not write
+            lineage = write_lineage(config=config, pre=pre, paths=paths)
+            run_id = tracker.start_parent(
+                run_name=paths.root.name,
+                params=parent_params(config),
+                tags=parent_tags(config=config, pre=pre, paths=paths, version=__version__),
+            )
+    except TrackingUnavailableError:
+        shutil.rmtree(paths.root, ignore_errors=True)  # nothing ran: leave nothing behind
+        raise
     state = SweepState(
         name=config.name,
         status=SweepStatus.RUNNING,
@@ -212,7 +223,7 @@ def execute_sweep(
         if is_store_unavailable(exc):
             done = len(load_records(session.paths.trials, excluded=excluded))
             return store_unavailable(
-                session=session, state=state, reason=first_line(exc), unwritten=0, done=done
+                session=session, state=state, reason=outage_reason(exc), unwritten=0, done=done
             )
         message = f"{type(exc).__name__}: {exc}"
         save_state(

@@ -7,6 +7,7 @@ and ports) and stopped by process id; nothing else on the host is touched.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class LocalCluster:
     mlflow_uri: str
     state_dir: Path
     env: dict[str, str]
+    admin_password: str | None = None  # set when MLflow runs --app-name basic-auth
 
     def script(self, command: str) -> str:
         done = subprocess.run(
@@ -49,7 +51,10 @@ class LocalCluster:
         return found
 
 
-def start_cluster(tmp: Path, *, port: int, auth: str) -> LocalCluster:
+def start_cluster(
+    tmp: Path, *, port: int, auth: str, mlflow_auth: dict[str, str] | None = None
+) -> LocalCluster:
+    """``mlflow_auth``: the basic-auth admin password and the nodes' MLflow credentials."""
     env = {
         **os.environ,
         "HPS_CLUSTER_DIR": str(tmp),
@@ -60,11 +65,16 @@ def start_cluster(tmp: Path, *, port: int, auth: str) -> LocalCluster:
         "PYTHON_BIN_DIR": str(Path(os.sys.executable).parent),
         "RAY_USAGE_STATS_ENABLED": "0",
     }
+    for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        env.pop(name, None)
+    if mlflow_auth:
+        env.update(HPS_MLFLOW_AUTH="basic", **mlflow_auth)
     cluster = LocalCluster(
         address=f"http://127.0.0.1:{port + 1885}",
         mlflow_uri=f"http://127.0.0.1:{port - 1335}",
         state_dir=tmp,
         env=env,
+        admin_password=(mlflow_auth or {}).get("HPS_MLFLOW_ADMIN_PASSWORD"),
     )
     cluster.script("up")
     return cluster
@@ -86,10 +96,22 @@ def token_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClu
         stop_cluster(cluster)
 
 
+CLUSTER_USER = "sweeper"
+CLUSTER_PASSWORD = f"pw-{secrets.token_hex(12)}"
+
+
 @pytest.fixture()
 def open_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    """Two nodes without authentication."""
-    cluster = start_cluster(tmp_path_factory.mktemp("cluster-open"), port=7390, auth="disabled")
+    """Two nodes without Ray token authentication; MLflow with basic-auth, whose credentials
+    (user ``CLUSTER_USER``, not yet created) live only in the nodes' environment."""
+    mlflow_auth = {
+        "HPS_MLFLOW_ADMIN_PASSWORD": f"admin-{secrets.token_hex(8)}",
+        "MLFLOW_TRACKING_USERNAME": CLUSTER_USER,
+        "MLFLOW_TRACKING_PASSWORD": CLUSTER_PASSWORD,
+    }
+    cluster = start_cluster(
+        tmp_path_factory.mktemp("cluster-open"), port=7390, auth="disabled", mlflow_auth=mlflow_auth
+    )
     try:
         yield cluster
     finally:

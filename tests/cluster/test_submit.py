@@ -12,12 +12,14 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import LocalCluster
+from conftest import CLUSTER_PASSWORD, CLUSTER_USER, LocalCluster
 from mlflow.tracking import MlflowClient
+from ray.job_submission import JobSubmissionClient
 from sklearn.datasets import load_breast_cancer
 
 from factories import write_sweep
 from hpsearch.store.records import load_records
+from integration.mlflow_server import ADMIN, create_user, set_password
 
 pytestmark = pytest.mark.cluster
 
@@ -26,7 +28,8 @@ def cli(
     cluster: LocalCluster, cwd: Path, *args: str, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "MLFLOW_DISABLE_TELEMETRY": "true"}
-    env.pop("RAY_ADDRESS", None)
+    for name in ("RAY_ADDRESS", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        env.pop(name, None)  # the submitting shell has no MLflow credentials
     return subprocess.run(
         [sys.executable, "-m", "hpsearch.cli", *args],
         cwd=cwd,
@@ -197,10 +200,51 @@ def test_lost_worker_node_does_not_lose_the_sweep(
     )
 
 
-def test_cluster_without_token_auth(tmp_path: Path, open_cluster: LocalCluster) -> None:
+def _admin_client(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
+    assert cluster.admin_password
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", cluster.admin_password)
+    return MlflowClient(tracking_uri=cluster.mlflow_uri)
+
+
+def test_cluster_without_token_auth_against_basic_auth_mlflow(
+    tmp_path: Path, open_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job's driver authenticates with the head node's MLFLOW_TRACKING_* variables; the
+    submitting shell has none. A wrong password is exit 2 before any trial, and the right
+    one is written nowhere: sweep directory, job logs, job info, tags, params, artifacts."""
+    assert open_cluster.admin_password
+    admin = {"uri": open_cluster.mlflow_uri, "admin_password": open_cluster.admin_password}
+    create_user(**admin, username=CLUSTER_USER, password="not-the-nodes-password")
     sweep = sweep_file(tmp_path, open_cluster, name="open-cluster", trials=4)
-    done = cli(
-        open_cluster, tmp_path, "submit", str(sweep), "--address", open_cluster.address,
-        "--storage", str(tmp_path / "sweeps"), "--wait",
-    )  # fmt: skip
+    storage = tmp_path / "sweeps"
+    args = ("submit", str(sweep), "--address", open_cluster.address, "--storage", str(storage))
+    refused = cli(open_cluster, tmp_path, *args, "--wait")
+    assert refused.returncode == 2, refused.stdout[-3000:] + refused.stderr[-3000:]
+    assert "refused" in refused.stdout and "MLFLOW_TRACKING_PASSWORD" in refused.stdout
+    assert "Trial" not in refused.stdout and not storage.exists()
+
+    set_password(**admin, username=CLUSTER_USER, password=CLUSTER_PASSWORD)
+    done = cli(open_cluster, tmp_path, *args, "--wait")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    root = only_sweep(storage)
+    client = _admin_client(open_cluster, monkeypatch)
+    runs = children(open_cluster, json.loads((root / "sweep.json").read_text())["parent_run_id"])
+    assert len(runs) == 4
+    parent = client.get_run(runs[0].data.tags["mlflow.parentRunId"])
+
+    secret = CLUSTER_PASSWORD
+    job = job_id_of(done.stdout)
+    logs = cli(open_cluster, tmp_path, "job", "logs", job, "--address", open_cluster.address)
+    info = JobSubmissionClient(open_cluster.address).get_job_info(job)
+    assert secret not in done.stdout + done.stderr + logs.stdout + repr(info)
+    files = [p for p in root.rglob("*") if p.is_file()]
+    files += [p for p in (open_cluster.state_dir / "mlflow" / "artifacts").rglob("*")]
+    head_tmp = Path((open_cluster.state_dir / "head_tmp").read_text().strip())
+    ray_logs = [p for p in head_tmp.rglob("*") if "logs" in p.parts and p.is_file()]
+    assert len(ray_logs) > 10  # Ray's own logs of the head, the job driver's among them
+    files += ray_logs
+    assert not [p for p in files if p.is_file() and secret.encode() in p.read_bytes()]
+    for run in [parent, *runs]:
+        values = [*run.data.tags.values(), *run.data.params.values()]
+        assert not [v for v in values if secret in v], run.info.run_id

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -12,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 MLFLOW = Path(sys.executable).parent / "mlflow"
+ADMIN = "admin"
 
 
 def free_port() -> int:
@@ -23,10 +27,12 @@ def free_port() -> int:
 class MlflowServer:
     """One server process at a time on a fixed port and store (restarts keep both)."""
 
-    def __init__(self, folder: Path, *, app_name: str | None = None) -> None:
+    def __init__(self, folder: Path, *, admin_password: str | None = None) -> None:
+        """``admin_password``: run ``--app-name basic-auth`` with that admin password."""
         self.folder = folder
         self.port = free_port()
-        self.app_name = app_name
+        self.admin_password = admin_password
+        self.secret_key = secrets.token_hex(16)
         self.proc: subprocess.Popen[bytes] | None = None
         (folder / "artifacts").mkdir(parents=True, exist_ok=True)
 
@@ -40,13 +46,16 @@ class MlflowServer:
             "--backend-store-uri", f"sqlite:///{self.folder / 'mlflow.db'}",
             "--artifacts-destination", str(self.folder / "artifacts"), "--workers", "1",
         ]  # fmt: skip
-        if self.app_name:
-            command += ["--app-name", self.app_name]
+        server_env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}
+        if self.admin_password:  # the auth store is basic_auth.db in the cwd (its default)
+            command += ["--app-name", "basic-auth"]
+            server_env["MLFLOW_AUTH_ADMIN_PASSWORD"] = self.admin_password
+            server_env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = self.secret_key
         log = (self.folder / "server.log").open("ab")
         self.proc = subprocess.Popen(
             command,
             cwd=self.folder,
-            env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})},
+            env=server_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -88,3 +97,28 @@ class MlflowServer:
     def log(self) -> str:
         path = self.folder / "server.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+def admin_call(*, uri: str, admin_password: str, method: str, path: str, body: dict) -> int:
+    """One request to a basic-auth server's user API as its admin; returns the status."""
+    token = base64.b64encode(f"{ADMIN}:{admin_password}".encode()).decode()
+    request = urllib.request.Request(
+        f"{uri}{path}",
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return int(answer.status)
+
+
+def create_user(*, uri: str, admin_password: str, username: str, password: str) -> None:
+    body = {"username": username, "password": password}
+    path = "/api/2.0/mlflow/users/create"
+    assert admin_call(uri=uri, admin_password=admin_password, method="POST", path=path, body=body)
+
+
+def set_password(*, uri: str, admin_password: str, username: str, password: str) -> None:
+    body = {"username": username, "password": password}
+    path = "/api/2.0/mlflow/users/update-password"
+    assert admin_call(uri=uri, admin_password=admin_password, method="PATCH", path=path, body=body)

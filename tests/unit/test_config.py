@@ -285,3 +285,17 @@ def test_without_search_spaces_the_task_default_families_are_used(tmp_path: Path
     config = load_sweep(path)
     assert config.search.spaces == DEFAULT_SPACES["regression"]
     assert "ridge" in config.search.spaces and "lightgbm" in config.search.spaces
+
+
+def test_credentials_in_the_tracking_uri_are_refused_without_echoing_them(tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path, tracking={"uri": "http://alice:hunter2-pw@mlflow.example:5000"})
+    with pytest.raises(BadInputError) as caught:
+        load_sweep(sweep)
+    message = str(caught.value)
+    assert "tracking.uri" in message and "MLFLOW_TRACKING_PASSWORD" in message
+    assert "http://***@mlflow.example:5000" in message
+    assert "hunter2-pw" not in message and "alice" not in message
+    clean = load_sweep(write_sweep(tmp_path / "clean.yaml"))
+    with pytest.raises(BadInputError, match="carries credentials"):
+        with_overrides(clean, tracking_uri="https://bob:pw@h:443")
+    assert with_overrides(clean, tracking_uri="http://h:1").tracking.uri == "http://h:1"

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from hpsearch.config.credentials import redact_credentials
 from hpsearch.config.schema import SweepConfig
 from hpsearch.errors import BadInputError
 
@@ -30,7 +31,7 @@ def _format_validation_error(*, error: ValidationError, path: Path) -> str:
         else:
             msg = item["msg"].removeprefix("Value error, ")
             lines.append(f"  - `{where}`: {msg} (got {item['input']!r}).")
-    return "\n".join(lines)
+    return redact_credentials("\n".join(lines))
 
 
 def parse_sweep(*, raw: Any, path: Path) -> SweepConfig:

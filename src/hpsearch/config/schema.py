@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hpsearch.config.credentials import check_no_credentials
 from hpsearch.config.metrics import Task, default_primary, get_metric, metrics_for
 
 SKLEARN_DATASETS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
@@ -115,6 +116,11 @@ class TrackingConfig(_Section):
     uri: str | None = None
     experiment: str | None = None
     registered_model: str | None = None
+
+    @field_validator("uri")
+    @classmethod
+    def _check_uri(cls, value: str | None) -> str | None:
+        return None if value is None else check_no_credentials(value)
 
 
 class RayConfig(_Section):

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import yaml
 
 from hpsearch.config import SweepConfig, load_sweep
+from hpsearch.config.credentials import check_no_credentials
 from hpsearch.errors import BadInputError
 
 STOP_WAIT_S = 90
@@ -74,7 +75,15 @@ def _is_loopback(address: str) -> bool:
 
 
 def check_tracking(*, uri: str | None, address: str) -> str:
-    """A cluster sweep logs to an MLflow server: refuse a local store before submitting."""
+    """A cluster sweep logs to an MLflow server: refuse a local store before submitting.
+
+    Credentials stay out of the URI (it is the job's entrypoint, stored in the job's info):
+    the job's driver reads them from the head node's environment."""
+    if uri:
+        try:
+            check_no_credentials(uri)
+        except ValueError as exc:
+            raise BadInputError(f"--tracking-uri: {exc}.") from None
     if uri and uri.startswith(("http://", "https://", "databricks")):
         return uri
     if _is_loopback(address) and uri:

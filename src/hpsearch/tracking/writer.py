@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from hpsearch.store.records import TrialRecord
 from hpsearch.tracking.child_runs import child_run
-from hpsearch.tracking.outage import first_line, is_store_unavailable
+from hpsearch.tracking.outage import first_line, is_store_unavailable, outage_reason
 from hpsearch.tracking.tracker import SweepTracker
 
 logger = logging.getLogger(__name__)
@@ -133,6 +133,6 @@ class ChildRunWriter:
         if self._outage is not None and self._pending:
             return Unwritten(
                 trial_ids=tuple(r.trial_id for r in self._pending),
-                reason=first_line(self._outage),
+                reason=outage_reason(self._outage),
             )
         return None
