@@ -1,15 +1,24 @@
-"""hpsearch: honest, distributed hyperparameter search for scikit-learn pipelines."""
+"""hpsearch: honest, distributed hyperparameter search for scikit-learn pipelines.
 
+From Python: ``hpsearch.run(sweep, data=frame)`` runs a sweep as ``hpsearch run`` does and
+returns a ``SweepResult``; ``hpsearch.check`` is the preflight; ``hpsearch.resume`` goes on
+with an interrupted sweep. ``import hpsearch`` imports no Ray, MLflow or Optuna.
+"""
+
+from hpsearch.api import SweepResult, check, resume, run
 from hpsearch.config import SweepConfig, load_sweep
 from hpsearch.errors import BadInputError, HpsearchError, LeakageError
-
-__version__ = "0.1.0"
+from hpsearch.version import __version__
 
 __all__ = [
     "BadInputError",
     "HpsearchError",
     "LeakageError",
     "SweepConfig",
+    "SweepResult",
     "__version__",
+    "check",
     "load_sweep",
+    "resume",
+    "run",
 ]

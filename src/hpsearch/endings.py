@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class SweepEnding:
     """The outcome the CLI reports."""
 
     paths: SweepPaths
@@ -46,8 +46,8 @@ def sweep_result(
     search: SearchOutcome | None = None,
     selection: SelectionOutcome | None = None,
     message: str = "",
-) -> SweepResult:
-    return SweepResult(
+) -> SweepEnding:
+    return SweepEnding(
         paths=session.paths,
         exit_code=exit_code,
         status=status,
@@ -105,7 +105,7 @@ def _save_if_possible(session: SweepSession, state: SweepState) -> None:
 
 def interrupted(
     *, session: SweepSession, state: SweepState, exc: BaseException, excluded: frozenset[str]
-) -> SweepResult:
+) -> SweepEnding:
     """Ctrl-C, SIGTERM, ``ray job stop`` or a full disk: the recorded trials stay."""
     _save_if_possible(session, replace(state, status=SweepStatus.INTERRUPTED, pid=None))
     finish_parent(session, "KILLED")
@@ -121,7 +121,7 @@ def interrupted(
 
 def store_unavailable(
     *, session: SweepSession, state: SweepState, reason: str, unwritten: int, done: int
-) -> SweepResult:
+) -> SweepEnding:
     """The tracking store went away and stayed away: interrupted, resumable, nothing lost.
 
     The parent run is not touched (the store is down); resume or sync reopen it."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from hpsearch.config import SweepConfig, parse_sweep, with_overrides
-from hpsearch.endings import SweepResult
+from hpsearch.endings import SweepEnding
 from hpsearch.errors import EXIT_OK, BadInputError
 from hpsearch.prepare.preflight import run_preflight
 from hpsearch.status import SweepStatus, TrialStatus
@@ -87,14 +87,14 @@ def plan_resume(*, paths: SweepPaths, trials: int | None, retry_failed: bool) ->
 
 def resume_sweep(
     *, sweep_dir: str | Path, trials: int | None, retry_failed: bool, show_progress: bool = True
-) -> SweepResult:
+) -> SweepEnding:
     """Resume (or extend) the sweep in ``sweep_dir``; the same exit codes as ``run``."""
     paths = open_sweep_dir(sweep_dir)
     plan = plan_resume(paths=paths, trials=trials, retry_failed=retry_failed)
     state = plan.state
     tracker = SweepTracker(tracking_uri=state.tracking_uri, experiment=state.experiment)
     if plan.no_op:
-        return SweepResult(
+        return SweepEnding(
             paths=paths,
             exit_code=EXIT_OK,
             status=state.status,

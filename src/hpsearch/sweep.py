@@ -12,10 +12,9 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from hpsearch import __version__
 from hpsearch.config import SweepConfig
 from hpsearch.endings import (
-    SweepResult,
+    SweepEnding,
     finish_parent,
     interrupted,
     search_problem,
@@ -50,8 +49,9 @@ from hpsearch.tracking.tracker import ParentRun, SweepTracker
 from hpsearch.tracking.uri import resolve_tracking_uri
 from hpsearch.tune.runtime import RayStart, begin_ray
 from hpsearch.tune.search import SearchOutcome, make_context, run_search
+from hpsearch.version import __version__
 
-__all__ = ["SweepResult", "execute_sweep", "run_sweep", "start_sweep"]
+__all__ = ["SweepEnding", "execute_sweep", "run_sweep", "start_sweep"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
     return SweepSession(config=config, paths=paths, pre=pre, parent=parent)
 
 
-def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome) -> SweepResult:
+def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome) -> SweepEnding:
     """Select, judge, publish and report; the verdict goes into ``sweep.json``."""
     config = session.config
     if len(search.records) < config.search.trials:
@@ -132,7 +132,7 @@ def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome
     return sweep_result(session, exit_code=code, status=status, search=search, selection=selection)
 
 
-def _leakage_stop(*, session: SweepSession, state: SweepState) -> SweepResult:
+def _leakage_stop(*, session: SweepSession, state: SweepState) -> SweepEnding:
     save_state(session.paths, replace(state, status=SweepStatus.LEAKAGE))
     finish_parent(session, "FAILED")
     message = ""
@@ -147,7 +147,7 @@ def _leakage_stop(*, session: SweepSession, state: SweepState) -> SweepResult:
 
 def _execute(
     session: SweepSession, *, ray: RayStart, show_progress: bool, excluded: frozenset[str]
-) -> SweepResult:
+) -> SweepEnding:
     """Leakage gate, search, selection, reports; ``sweep.json`` follows each step."""
     config, paths, pre = session.config, session.paths, session.pre
     state = read_state(paths)
@@ -210,7 +210,7 @@ def execute_sweep(
     ray: RayStart,
     show_progress: bool = True,
     excluded: frozenset[str] = frozenset(),
-) -> SweepResult:
+) -> SweepEnding:
     """Leakage gate, search, selection, reports. An error escaping them still closes the
     parent run and sweep.json (status failed; recorded trials are kept: resumable). A
     tracking store that is unavailable ends the sweep interrupted instead, with the fix."""
@@ -242,7 +242,7 @@ def run_sweep(
     sweep_file: Path | None,
     show_progress: bool = True,
     ray: RayStart | None = None,
-) -> SweepResult:
+) -> SweepEnding:
     """``hpsearch run``: a new sweep directory and parent run, then ``execute_sweep``.
 
     Ray starts in the background first (or already has: ``ray`` from the CLI)."""

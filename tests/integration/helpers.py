@@ -10,10 +10,10 @@ from mlflow.tracking import MlflowClient
 
 from factories import write_sweep
 from hpsearch.config import load_sweep, with_overrides
-from hpsearch.sweep import SweepResult, run_sweep
+from hpsearch.sweep import SweepEnding, run_sweep
 
 
-def sweep(tmp_path: Path, tracking_uri: str, **sections: Any) -> SweepResult:
+def sweep(tmp_path: Path, tracking_uri: str, **sections: Any) -> SweepEnding:
     path = write_sweep(tmp_path / "sweep.yaml", **sections)
     config = with_overrides(load_sweep(path), tracking_uri=tracking_uri)
     return run_sweep(
@@ -21,7 +21,7 @@ def sweep(tmp_path: Path, tracking_uri: str, **sections: Any) -> SweepResult:
     )
 
 
-def child_runs(client: MlflowClient, result: SweepResult) -> list[Run]:
+def child_runs(client: MlflowClient, result: SweepEnding) -> list[Run]:
     parent = client.get_run(result.parent_run_id)
     runs = client.search_runs(
         [parent.info.experiment_id],
@@ -31,6 +31,6 @@ def child_runs(client: MlflowClient, result: SweepResult) -> list[Run]:
     return list(runs)
 
 
-def all_runs(client: MlflowClient, result: SweepResult) -> list[Run]:
+def all_runs(client: MlflowClient, result: SweepEnding) -> list[Run]:
     parent = client.get_run(result.parent_run_id)
     return list(client.search_runs([parent.info.experiment_id], max_results=5000))

@@ -68,15 +68,20 @@ def test_only_tune_and_compat_import_ray_tune() -> None:
 # ----------------------------------------------------------------------------- compat
 
 
-def test_tune_patches_apply_on_the_pinned_ray() -> None:
+def test_tune_patches_apply_on_the_pinned_ray_inside_the_block_only() -> None:
     from ray.tune.execution.tune_controller import TuneController
 
-    assert ray_tune.apply_patches() == ("keep_starting_actors", "retry_pending_on_lost_actor")
-    assert ray_tune.is_patched(TuneController._maybe_reuse_cached_actor)
-    assert ray_tune.is_patched(TuneController._process_trial_failure)
-    patched = TuneController._maybe_reuse_cached_actor
-    ray_tune.apply_patches()  # idempotent: the second call wraps nothing again
-    assert TuneController._maybe_reuse_cached_actor is patched
+    before = (TuneController._maybe_reuse_cached_actor, TuneController._process_trial_failure)
+    with ray_tune.tune_patches() as names:
+        assert names == ("keep_starting_actors", "retry_pending_on_lost_actor")
+        assert ray_tune.is_patched(TuneController._maybe_reuse_cached_actor)
+        assert ray_tune.is_patched(TuneController._process_trial_failure)
+        patched = TuneController._maybe_reuse_cached_actor
+        with ray_tune.tune_patches():  # nested: wraps nothing again, restores nothing early
+            assert TuneController._maybe_reuse_cached_actor is patched
+        assert TuneController._maybe_reuse_cached_actor is patched
+    after = (TuneController._maybe_reuse_cached_actor, TuneController._process_trial_failure)
+    assert after == before and not ray_tune.is_patched(after[0])
 
 
 def test_trainable_lookups_are_cached_inside_the_block_only() -> None:
@@ -109,3 +114,24 @@ def test_an_unknown_version_fails_loudly_with_the_range() -> None:
 def test_a_missing_internal_fails_loudly_with_its_name() -> None:
     with pytest.raises(IncompatibleVersionError, match=r"has no int\._gone_"):
         require_attribute(int, "_gone_", distribution="ray", known=">=2.60", purpose="a test")
+
+
+def test_scoped_tracking_uri_leaves_mlflow_and_the_environment_as_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mlflow
+    from mlflow.tracking._tracking_service import utils
+
+    from hpsearch.compat.mlflow_uri import using_tracking_uri
+
+    monkeypatch.setattr(utils, "_tracking_uri", None)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with using_tracking_uri("sqlite:////tmp/inside.db"):
+        assert mlflow.get_tracking_uri() == "sqlite:////tmp/inside.db"
+    assert utils._tracking_uri is None and "MLFLOW_TRACKING_URI" not in os.environ
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://users-server:5000")  # the user's own
+    with using_tracking_uri("sqlite:////tmp/inside.db"):
+        assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:////tmp/inside.db"
+    assert os.environ["MLFLOW_TRACKING_URI"] == "http://users-server:5000"
+    assert mlflow.get_tracking_uri() == "http://users-server:5000"

@@ -18,7 +18,7 @@ from hpsearch.status import SweepStatus
 from hpsearch.store.commands import mlflow_ui_command, resume_command, validate_command
 
 if TYPE_CHECKING:
-    from hpsearch.endings import SweepResult
+    from hpsearch.endings import SweepEnding
     from hpsearch.report.validate import ValidationReport
     from hpsearch.store.listing import SweepSummary
 
@@ -78,7 +78,7 @@ def print_preflight(console: Console, pre: Preflight) -> None:
     console.print(f"Preflight {verdict}.")
 
 
-def print_result(console: Console, result: SweepResult, *, top: int = 10) -> None:
+def print_result(console: Console, result: SweepEnding, *, top: int = 10) -> None:
     """Leaderboard, verdict, where things are, and how to look at them."""
     sel = result.selection
     if sel is not None:

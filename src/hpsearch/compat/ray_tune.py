@@ -1,6 +1,6 @@
 """Targeted changes to Ray Tune 2.60's driver loop (private methods and module globals).
 
-1. Actor reuse (``keep_starting_actors``, applied once per process, by name).
+1. Actor reuse (``keep_starting_actors``, while a sweep's search runs).
 
 ``TuneController._maybe_reuse_cached_actor`` gives a pending trial a freed, cached actor
 and *removes* the actor that was already starting for that trial. When trials finish
@@ -30,7 +30,9 @@ actor"). The patch requeues such a trial as Tune requeues a running one.
 
 Each patch checks the installed Ray version and that what it replaces exists, and raises
 ``IncompatibleVersionError`` otherwise (before, a missing method only logged and the sweep
-silently ran one trial at a time). ``apply_patches`` applies the process-wide ones.
+silently ran one trial at a time). ``tune_patches`` applies 1 and 3 for one search and
+puts Tune back as it was afterwards, so a process that goes on to use Tune itself (or
+calls ``hpsearch.run`` again) gets Tune unchanged between sweeps.
 """
 
 from __future__ import annotations
@@ -50,27 +52,42 @@ def _private(owner: Any, name: str, purpose: str) -> Any:
     return require_attribute(owner, name, distribution=RAY, known=KNOWN_RAY, purpose=purpose)
 
 
-def apply_patches() -> tuple[str, ...]:
-    """Apply the process-wide Tune patches (idempotent); return their names."""
-    keep_starting_actors()
-    retry_pending_on_lost_actor()
-    return ("keep_starting_actors", "retry_pending_on_lost_actor")
+@contextmanager
+def tune_patches() -> Iterator[tuple[str, ...]]:
+    """The Tune patches one search needs, for the block only; yields their names."""
+    with keep_starting_actors(), retry_pending_on_lost_actor():
+        yield ("keep_starting_actors", "retry_pending_on_lost_actor")
+
+
+@contextmanager
+def _replaced(owner: type, name: str, replacement: Callable[..., Any]) -> Iterator[None]:
+    """``owner.name`` is ``replacement`` inside the block (unless an outer block already
+    patched it), and the original again after it."""
+    original = getattr(owner, name)
+    if is_patched(original):
+        yield
+        return
+    setattr(replacement, _MARK, True)
+    setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
 
 
 def is_patched(method: Any) -> bool:
     return bool(getattr(method, _MARK, False))
 
 
-def keep_starting_actors() -> None:
-    """Patch ``TuneController._maybe_reuse_cached_actor`` (idempotent)."""
+@contextmanager
+def keep_starting_actors() -> Iterator[None]:
+    """Patch ``TuneController._maybe_reuse_cached_actor`` inside the block."""
     from ray.tune.execution.tune_controller import TuneController
 
     purpose = "actor-reuse patch (tune/ concurrency)"
     original = _private(TuneController, "_maybe_reuse_cached_actor", purpose)
     for name in ("_trial_to_actor", "_resetting_trials", "_actor_manager"):
         _private_instance_attribute(TuneController, name, purpose)
-    if is_patched(original):
-        return
 
     def _maybe_reuse_cached_actor(self: Any, trial: Any) -> bool:
         own = self._trial_to_actor.get(trial)
@@ -87,8 +104,8 @@ def keep_starting_actors() -> None:
         result: bool = original(self, trial)
         return result
 
-    setattr(_maybe_reuse_cached_actor, _MARK, True)
-    setattr(TuneController, "_maybe_reuse_cached_actor", _maybe_reuse_cached_actor)  # noqa: B010
+    with _replaced(TuneController, "_maybe_reuse_cached_actor", _maybe_reuse_cached_actor):
+        yield
 
 
 def _private_instance_attribute(cls: type, name: str, purpose: str) -> None:
@@ -129,8 +146,9 @@ def cached_trainable_lookups() -> Iterator[None]:
         setattr(trial_module, "get_trainable_cls", lookup)  # noqa: B010
 
 
-def retry_pending_on_lost_actor() -> None:
-    """Patch ``TuneController._process_trial_failure`` (idempotent)."""
+@contextmanager
+def retry_pending_on_lost_actor() -> Iterator[None]:
+    """Patch ``TuneController._process_trial_failure`` inside the block."""
     from ray.exceptions import RayActorError
     from ray.tune.execution.tune_controller import TuneController as controller
     from ray.tune.experiment import Trial
@@ -138,8 +156,6 @@ def retry_pending_on_lost_actor() -> None:
     purpose = "lost-actor retry patch (cluster trials)"
     original = _private(controller, "_process_trial_failure", purpose)
     _private(controller, "_try_recover", purpose)
-    if is_patched(original):
-        return
 
     def _process_trial_failure(self: Any, trial: Any, exception: Exception) -> None:
         if (
@@ -157,5 +173,5 @@ def retry_pending_on_lost_actor() -> None:
             return
         original(self, trial, exception)
 
-    setattr(_process_trial_failure, _MARK, True)
-    setattr(controller, "_process_trial_failure", _process_trial_failure)  # noqa: B010
+    with _replaced(controller, "_process_trial_failure", _process_trial_failure):
+        yield

@@ -23,6 +23,7 @@ class SelectionOutcome:
     """The selected model's verdict, where it was published, and the reports."""
 
     verdict: Verdict
+    estimator: Pipeline  # the fitted pipeline that was published
     model_uri: str
     model_version: str | None
     registered_uri: str | None  # models:/NAME@candidate when it passed
@@ -67,6 +68,7 @@ def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> Select
     )
     return SelectionOutcome(
         verdict=verdict,
+        estimator=final,
         model_uri=published.model_uri,
         model_version=published.model_version,
         registered_uri=(

@@ -10,6 +10,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 
+from hpsearch.compat.mlflow_uri import using_tracking_uri
 from hpsearch.config.metrics import Task, get_metric, metrics_for
 from hpsearch.errors import BadInputError
 from hpsearch.evaluation.scoring import score_model
@@ -103,7 +104,21 @@ def validate_model(
     tracking_uri: str,
 ) -> ValidationReport:
     """Load, check columns, score every metric, compare with the thresholds."""
-    mlflow.set_tracking_uri(tracking_uri)
+    with using_tracking_uri(tracking_uri):  # models:/ URIs resolve against it
+        return _validate(
+            model_uri=model_uri, test_data=test_data, target=target, thresholds=thresholds,
+            tracking_uri=tracking_uri,
+        )  # fmt: skip
+
+
+def _validate(
+    *,
+    model_uri: str,
+    test_data: str,
+    target: str,
+    thresholds: Mapping[str, float] | None,
+    tracking_uri: str,
+) -> ValidationReport:
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     try:
         pyfunc = mlflow.pyfunc.load_model(model_uri)

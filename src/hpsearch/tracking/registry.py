@@ -16,6 +16,7 @@ from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
 import hpsearch_runtime
+from hpsearch.compat.mlflow_uri import using_tracking_uri
 from hpsearch.spaces.trust import untrusted
 
 CANDIDATE_ALIAS = "candidate"
@@ -52,11 +53,11 @@ def log_model(
     extra_trusted: Sequence[str] = (),
 ) -> str:
     """Log the fitted pipeline on the parent run with signature and input example."""
-    mlflow.set_tracking_uri(tracking_uri)
     example = X_example.head(5)
     signature = infer_signature(example, model.predict(example))
     trusted = trusted_types(model, extra=extra_trusted)
     with (
+        using_tracking_uri(tracking_uri),
         tempfile.TemporaryDirectory(prefix="hpsearch-code-") as staging,
         mlflow.start_run(run_id=parent_run_id, log_system_metrics=False),
     ):
@@ -94,8 +95,8 @@ def register_candidate(
 ) -> str:
     """Register a version and point alias ``candidate`` at it; return the version."""
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
-    mlflow.set_tracking_uri(tracking_uri)
-    version = mlflow.register_model(model_uri, name, tags=tags)
+    with using_tracking_uri(tracking_uri):
+        version = mlflow.register_model(model_uri, name, tags=tags)
     client.set_model_version_tag(
         name, version.version, "hpsearch.thresholds", json.dumps(thresholds, sort_keys=True)
     )

@@ -252,9 +252,6 @@ def run_search(
     Trials recorded in ``trials.jsonl`` count toward the budget and seed the sampler,
     except those in ``excluded`` (failed trials being retried: their configs run again).
     Raises ``SweepInterrupted`` after a graceful stop on SIGINT/SIGTERM."""
-    from hpsearch.compat.ray_tune import apply_patches
-
-    apply_patches()
     previous = load_records(paths.trials, excluded=excluded)
     budget = _Budget(
         previous=previous,
@@ -273,16 +270,19 @@ def run_search(
     searcher = make_searcher(
         config=config, spaces=ctx.spaces, previous=previous, retry=budget.retry
     )
-    stopper, unwritten = _fit(
-        config=config,
-        paths=paths,
-        ctx=ctx,
-        parent=parent,
-        searcher=searcher,
-        budget=budget,
-        show_progress=show_progress,
-        excluded=excluded,
-    )
+    from hpsearch.compat.ray_tune import tune_patches
+
+    with tune_patches():  # Tune is as it was once the search is over
+        stopper, unwritten = _fit(
+            config=config,
+            paths=paths,
+            ctx=ctx,
+            parent=parent,
+            searcher=searcher,
+            budget=budget,
+            show_progress=show_progress,
+            excluded=excluded,
+        )
     return SearchOutcome(
         records=tuple(load_records(paths.trials, excluded=excluded)),
         stopped_for_failures=stopper.too_many_failures,
