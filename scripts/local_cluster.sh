@@ -81,7 +81,7 @@ up() {
     --disable-usage-stats > "$DIR/worker/start.log" 2>&1
   node_pids "$worker_tmp" > "$DIR/worker/pids"
 
-  local auth_args=()
+  local auth_args=() auth_env=()
   if [[ "${HPS_MLFLOW_AUTH:-}" == "basic" ]]; then
     if [[ -z "${HPS_MLFLOW_ADMIN_PASSWORD:-}" ]]; then
       echo "error: HPS_MLFLOW_AUTH=basic needs HPS_MLFLOW_ADMIN_PASSWORD (the admin's password)" >&2
@@ -91,11 +91,13 @@ up() {
     printf '[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///%s\nadmin_username = admin\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n' \
       "$DIR/mlflow/basic_auth.db" > "$DIR/mlflow/basic_auth.ini"
     auth_args=(--app-name basic-auth)
+    # only for the auth app: a plain server that sees MLFLOW_AUTH_CONFIG_PATH answers 500
+    # (KeyError 'mlflow') to every search, as its first CI run showed
+    auth_env=(MLFLOW_AUTH_CONFIG_PATH="$DIR/mlflow/basic_auth.ini"
+      MLFLOW_AUTH_ADMIN_PASSWORD="$HPS_MLFLOW_ADMIN_PASSWORD"
+      MLFLOW_FLASK_SERVER_SECRET_KEY="$("$BIN/python" -c 'import secrets; print(secrets.token_hex(16))')")
   fi
-  MLFLOW_AUTH_CONFIG_PATH="$DIR/mlflow/basic_auth.ini" \
-  MLFLOW_AUTH_ADMIN_PASSWORD="${HPS_MLFLOW_ADMIN_PASSWORD:-}" \
-  MLFLOW_FLASK_SERVER_SECRET_KEY="$("$BIN/python" -c 'import secrets; print(secrets.token_hex(16))')" \
-  setsid "$BIN/mlflow" server --host 127.0.0.1 --port "$MLFLOW_PORT" \
+  env "${auth_env[@]}" setsid "$BIN/mlflow" server --host 127.0.0.1 --port "$MLFLOW_PORT" \
     --backend-store-uri "sqlite:///$DIR/mlflow/mlflow.db" \
     --artifacts-destination "$DIR/mlflow/artifacts" --workers 1 "${auth_args[@]}" \
     > "$DIR/mlflow/server.log" 2>&1 &

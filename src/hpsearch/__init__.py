@@ -2,18 +2,22 @@
 
 From Python: ``hpsearch.run(sweep, data=frame)`` runs a sweep as ``hpsearch run`` does and
 returns a ``SweepResult``; ``hpsearch.check`` is the preflight; ``hpsearch.resume`` goes on
-with an interrupted sweep. ``import hpsearch`` imports no Ray, MLflow or Optuna.
+with an interrupted sweep. ``hpsearch.SearchCV`` is a drop-in for scikit-learn's
+``RandomizedSearchCV`` whose trials run on Ray. ``import hpsearch`` imports no Ray, MLflow
+or Optuna.
 """
 
 from hpsearch.api import SweepResult, check, resume, run
 from hpsearch.config import SweepConfig, load_sweep
 from hpsearch.errors import BadInputError, HpsearchError, LeakageError
+from hpsearch.searchcv.estimator import SearchCV
 from hpsearch.version import __version__
 
 __all__ = [
     "BadInputError",
     "HpsearchError",
     "LeakageError",
+    "SearchCV",
     "SweepConfig",
     "SweepResult",
     "__version__",

@@ -10,7 +10,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import optuna
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from hpsearch.spaces.distributions import SEPARATOR
 from hpsearch.spaces.model import SearchSpace
@@ -26,6 +31,17 @@ def n_dimensions(spaces: Sequence[SearchSpace]) -> int:
 def param_name(*, family: str, path: str) -> str:
     """The flat name of one tuned parameter in a sampled config."""
     return f"{family}{SEPARATOR}{path}"
+
+
+def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
+    """Sample ``name`` from ``dist`` through the trial's define-by-run API."""
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    raise TypeError(f"unsupported distribution {dist!r} for {name!r}")
 
 
 class ConditionalSpace:
@@ -47,15 +63,7 @@ class ConditionalSpace:
         family = trial.suggest_categorical(FAMILY_KEY, list(self.families))
         space = next(s for s in self.spaces if s.family == family)
         for path, dist in space.params.items():
-            name = param_name(family=family, path=path)
-            if isinstance(dist, IntDistribution):
-                trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
-            elif isinstance(dist, FloatDistribution):
-                trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
-            elif isinstance(dist, CategoricalDistribution):
-                trial.suggest_categorical(name, dist.choices)
-            else:
-                raise TypeError(f"unsupported distribution {dist!r} for {name!r}")
+            suggest(trial, param_name(family=family, path=path), dist)
 
     def __repr__(self) -> str:
         return f"ConditionalSpace(families={list(self.families)})"

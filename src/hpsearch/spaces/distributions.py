@@ -30,6 +30,11 @@ def parse_distribution(*, key: str, spec: Any, where: str) -> BaseDistribution:
             f"{at}: a parameter path looks like model__<param> and contains no ':' or '/'. "
             "Fix: prefix the estimator argument with model__."
         )
+    return distribution_from_spec(key=key, spec=spec, at=at)
+
+
+def distribution_from_spec(*, key: str, spec: Any, at: str) -> BaseDistribution:
+    """``{type: int|float|categorical, ...}`` as an Optuna distribution (``at`` names it)."""
     if not isinstance(spec, dict):
         raise BadInputError(
             f"{at} must be a mapping such as {{type: int, low: 1, high: 10}}, got {spec!r}. "

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from hpsearch.status import TrialStatus
+from hpsearch.tune.quantile_rule import QuantileRule
 
 
 class FoldQuantileStopping(FIFOScheduler):
@@ -36,19 +36,20 @@ class FoldQuantileStopping(FIFOScheduler):
         super().__init__()
         self.mode = mode
         self.n_folds = n_folds
-        self.quantile = quantile  # the share of completed trials one must not fall behind
-        self._level = quantile if mode == "max" else 1.0 - quantile  # of the sorted values
-        self.min_completed = min_completed
-        self.grace_folds = grace_folds
+        self.quantile = quantile
+        self.rule = QuantileRule(
+            mode=mode,
+            n_folds=n_folds,
+            quantile=quantile,
+            min_completed=min_completed,
+            grace_folds=grace_folds,
+        )
         self._curves: dict[str, list[float]] = {}
-        self._completed: list[list[float]] = []
 
     def seed_history(self, curves: list[list[float]]) -> None:
         """Running-mean curves of trials completed before a resume."""
-        self._completed.extend(c for c in curves if len(c) >= self.n_folds)
-
-    def _worse(self, value: float, reference: float) -> bool:
-        return value < reference if self.mode == "max" else value > reference
+        for curve in curves:
+            self.rule.add_completed(curve)
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
         folds = int(result.get("folds_completed", 0) or 0)
@@ -56,12 +57,9 @@ class FoldQuantileStopping(FIFOScheduler):
             return str(TrialScheduler.CONTINUE)
         curve = self._curves.setdefault(trial.trial_id, [])
         curve.append(float(result["objective"]))
-        if result.get("hpsearch_status") == TrialStatus.COMPLETED or folds >= self.n_folds:
+        if result.get("hpsearch_status") == TrialStatus.COMPLETED:
             return str(TrialScheduler.CONTINUE)
-        if folds < self.grace_folds or len(self._completed) < self.min_completed:
-            return str(TrialScheduler.CONTINUE)
-        reference = float(np.quantile([c[folds - 1] for c in self._completed], self._level))
-        if self._worse(curve[-1], reference):
+        if self.rule.stops(folds=folds, running_mean=curve[-1]):
             return str(TrialScheduler.STOP)
         return str(TrialScheduler.CONTINUE)
 
@@ -72,18 +70,14 @@ class FoldQuantileStopping(FIFOScheduler):
         folds = int((result or {}).get("folds_completed", 0) or 0)
         if result and "objective" in result and folds == len(curve) + 1:
             curve.append(float(result["objective"]))
-        if (
-            result
-            and result.get("hpsearch_status") == TrialStatus.COMPLETED
-            and len(curve) >= self.n_folds
-        ):
-            self._completed.append(curve)
+        if result and result.get("hpsearch_status") == TrialStatus.COMPLETED:
+            self.rule.add_completed(curve)
 
     def on_trial_remove(self, tune_controller: Any, trial: Any) -> None:
         self._curves.pop(trial.trial_id, None)
 
     def debug_string(self) -> str:
         return (
-            f"FoldQuantileStopping(q={self.quantile}): {len(self._completed)} completed trials "
-            "as reference"
+            f"FoldQuantileStopping(q={self.quantile}): {len(self.rule.completed)} completed "
+            "trials as reference"
         )

@@ -1,0 +1,1 @@
+"""``hpsearch.SearchCV``: a drop-in for scikit-learn's ``RandomizedSearchCV`` on Ray."""

@@ -1,0 +1,63 @@
+"""Ray for ``SearchCV``: started (or joined) once per process, the data shipped once per fit.
+
+The local instance is started by ``tune.runtime.RayStart`` (its start-up thread stays
+parked, so the instance lives as long as the process, whichever thread called ``fit``); a
+later ``fit`` finds Ray initialised and reuses it, workers included. Each fit puts the data
+and the fold plan into the object store once; tasks receive them by reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from hpsearch.searchcv.evaluate import CandidateResult, FoldPlan
+from hpsearch.tune.runtime import RayStart
+
+
+@dataclass(frozen=True)
+class RayPool:
+    address: str | None
+
+    @classmethod
+    def start(cls, *, address: str | None) -> RayPool:
+        RayStart.begin(address=address, cpus_per_trial=1).wait()
+        return cls(address=address)
+
+    def concurrency(self, setting: int | str) -> int:
+        import ray
+
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        return cpus if setting == "auto" else int(setting)
+
+    @contextmanager
+    def shipped(
+        self, *, task: Callable[..., CandidateResult], plan: FoldPlan, X: Any, y: Any
+    ) -> Iterator[tuple[Callable[..., Any], Callable[[Any], CandidateResult]]]:
+        """(submit(params, thresholds) -> ref, fetch(ref) -> result); tasks still running
+        when the block ends (an error, Ctrl-C) are cancelled."""
+        import ray
+
+        remote = ray.remote(num_cpus=1, max_retries=2)(task)
+        refs = (ray.put(plan), ray.put(X), ray.put(y))
+        submitted: list[Any] = []
+
+        def submit(params: dict[str, Any], thresholds: list[float | None]) -> Any:
+            ref = remote.remote(*refs, params, thresholds)
+            submitted.append(ref)
+            return ref
+
+        def fetch(ref: Any) -> CandidateResult:
+            result: CandidateResult = ray.get(ref)
+            return result
+
+        try:
+            yield submit, fetch
+        except BaseException:
+            if submitted:
+                _, running = ray.wait(submitted, num_returns=len(submitted), timeout=0)
+                for ref in running:
+                    ray.cancel(ref)
+            raise
