@@ -7,11 +7,15 @@ with an interrupted sweep. ``hpsearch.SearchCV`` is a drop-in for scikit-learn's
 or Optuna.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from hpsearch.api import SweepResult, check, resume, run
 from hpsearch.config import SweepConfig, load_sweep
 from hpsearch.errors import BadInputError, HpsearchError, LeakageError
-from hpsearch.searchcv.estimator import SearchCV
 from hpsearch.version import __version__
+
+if TYPE_CHECKING:
+    from hpsearch.searchcv.estimator import SearchCV
 
 __all__ = [
     "BadInputError",
@@ -26,3 +30,12 @@ __all__ = [
     "resume",
     "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``hpsearch.SearchCV`` is imported on first use (it pulls in scikit-learn)."""
+    if name == "SearchCV":
+        from hpsearch.searchcv.estimator import SearchCV
+
+        return SearchCV
+    raise AttributeError(f"module 'hpsearch' has no attribute {name!r}")

@@ -154,3 +154,32 @@ def test_unsupported_distribution_and_refit_are_refused() -> None:
         SearchCV(LogisticRegression(), {"C": norm(1, 0.1)}, n_trials=2).fit(X, y)
     with pytest.raises(ValueError, match="refit must be the name of a scorer"):
         SearchCV(LogisticRegression(), {"C": [1.0]}, scoring=["accuracy", "f1"]).fit(X, y)
+
+
+def test_tracking_writes_one_parent_and_one_child_per_trial(tmp_path: Any) -> None:
+    from mlflow.tracking import MlflowClient
+
+    X, y = load_breast_cancer(return_X_y=True)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    search = SearchCV(
+        LogisticRegression(max_iter=2000), {"C": loguniform(1e-3, 1e2)}, n_trials=12, cv=4,
+        scoring=["roc_auc", "accuracy"], refit="roc_auc", random_state=2,
+        tracking_uri=uri, experiment="scv",
+    ).fit(X, y)  # fmt: skip
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("scv")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id], max_results=100)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert [p.info.run_id for p in parents] == [search.parent_run_id_]
+    assert parents[0].info.status == "FINISHED"
+    assert parents[0].data.metrics["best_cv_score"] == pytest.approx(search.best_score_)
+    assert len(children) == 12
+    statuses = sorted(r.data.tags["hpsearch.status"] for r in children)
+    assert statuses == sorted(search.trial_statuses_)
+    completed = [r for r in children if r.data.tags["hpsearch.status"] == "completed"]
+    best = max(r.data.metrics["cv_roc_auc_mean"] for r in completed)
+    assert best == pytest.approx(search.best_score_)
+    history = client.get_metric_history(completed[0].info.run_id, "fold_accuracy")
+    assert len(history) == 4

@@ -68,7 +68,7 @@ def test_content_hash_ignores_the_index_and_sees_values_and_types() -> None:
 
 
 def test_import_hpsearch_imports_no_heavy_stack() -> None:
-    heavy = "('ray', 'mlflow', 'optuna')"
+    heavy = "('ray', 'mlflow', 'optuna', 'sklearn')"
     code = f"import sys, hpsearch; print(sorted(m for m in {heavy} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr

@@ -11,6 +11,7 @@ scikit-learn's: ``cv_results_`` with its keys, ``best_*``, ``refit_time_``, ``sc
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import time
 import warnings
@@ -26,9 +27,7 @@ from sklearn.utils import get_tags, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from hpsearch.searchcv.candidates import candidate_space
 from hpsearch.searchcv.evaluate import CandidateResult, FoldPlan, evaluate_candidate
-from hpsearch.searchcv.loop import LoopSettings, run_loop
 from hpsearch.searchcv.results import cv_results, statuses
 
 
@@ -153,7 +152,7 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None, *, groups: Any = None, **fit_params: Any) -> SearchCV:
         """Run the search on ``X, y`` (``groups`` for group splitters; ``fit_params`` go to
         the estimator's ``fit``, per-sample ones cut to each fold), then refit the best."""
-        from hpsearch.searchcv.ray_pool import RayPool
+        from hpsearch.searchcv.candidates import candidate_space  # Optuna: not at import
 
         self._check_params()
         space = candidate_space(self.param_distributions)
@@ -165,29 +164,63 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
             estimator=clone(self.estimator), scorers=scorers, refit_metric=refit_metric,
             splits=splits, error_score=self.error_score, fit_params=fit_params,
         )  # fmt: skip
+        run = self._open_run(n_splits=len(splits))
+        try:
+            results = self._search(plan=plan, space=space, X=X, y=y)
+            self._check_failures(results)
+            self.cv_results_ = cv_results(
+                results, metrics=list(scorers), n_splits=len(splits), single=not multimetric
+            )
+            self.trial_statuses_ = statuses(results)
+            self.multimetric_ = multimetric
+            self.n_splits_ = len(splits)
+            self.scorer_ = scorers if multimetric else scorers["score"]
+            self._select(refit_metric=refit_metric, multimetric=multimetric)
+            if self.refit:
+                self._refit(X, y, fit_params)
+        except BaseException:
+            if run is not None:
+                with contextlib.suppress(Exception):  # the fit's own error is the one to see
+                    run.close(failed=True)
+            raise
+        if run is not None:
+            best = {"best_cv_score": self.best_score_} if hasattr(self, "best_score_") else {}
+            run.close(results=results, refit_metric=refit_metric, best=best)
+            self.parent_run_id_ = run.run_id
+        return self
+
+    def _search(self, *, plan: FoldPlan, space: Any, X: Any, y: Any) -> list[CandidateResult]:
+        from hpsearch.searchcv.loop import LoopSettings, run_loop
+        from hpsearch.searchcv.ray_pool import RayPool
+
         pool = RayPool.start(address=self.ray_address)
         settings = LoopSettings(
             n_trials=int(self.n_trials),
             concurrency=pool.concurrency(self.concurrency),
             seed=self._seed(),
-            n_folds=len(splits),
-            refit_metric=refit_metric,
+            n_folds=len(plan.splits),
+            refit_metric=plan.refit_metric,
             early_stopping=bool(self.early_stopping),
         )
         with pool.shipped(task=_run_task, plan=plan, X=X, y=y) as (submit, fetch):
-            results = run_loop(space=space, settings=settings, submit=submit, fetch=fetch)
-        self._check_failures(results)
-        self.cv_results_ = cv_results(
-            results, metrics=list(scorers), n_splits=len(splits), single=not multimetric
-        )
-        self.trial_statuses_ = statuses(results)
-        self.multimetric_ = multimetric
-        self.n_splits_ = len(splits)
-        self.scorer_ = scorers if multimetric else scorers["score"]
-        self._select(refit_metric=refit_metric, multimetric=multimetric)
-        if self.refit:
-            self._refit(X, y, fit_params)
-        return self
+            return run_loop(space=space, settings=settings, submit=submit, fetch=fetch)
+
+    def _open_run(self, *, n_splits: int) -> Any:
+        """The MLflow parent run, when ``tracking_uri`` or ``experiment`` is set."""
+        if self.tracking_uri is None and self.experiment is None:
+            return None
+        from hpsearch.searchcv.tracking import SearchRun
+
+        params = {
+            "n_trials": self.n_trials, "cv_folds": n_splits, "scoring": repr(self.scoring),
+            "refit": repr(self.refit), "random_state": repr(self.random_state),
+            "early_stopping": self.early_stopping, "param_distributions":
+            repr(self.param_distributions),
+        }  # fmt: skip
+        return SearchRun.open(
+            tracking_uri=self.tracking_uri, experiment=self.experiment,
+            estimator=self.estimator, params=params,
+        )  # fmt: skip
 
     def _check_failures(self, results: list[CandidateResult]) -> None:
         """As scikit-learn: every fit failed is an error, some failed a warning."""

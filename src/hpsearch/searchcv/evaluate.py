@@ -44,6 +44,8 @@ class CandidateResult:
     folds_completed: int
     error: str = ""
     fit_failures: int = 0  # folds whose fit raised
+    started: float = 0.0  # wall clock (time.time) on the worker
+    ended: float = 0.0
 
 
 def take(data: Any, rows: np.ndarray) -> Any:
@@ -97,6 +99,7 @@ def evaluate_candidate(
     """Every fold in order, or fewer when the trial falls behind ``thresholds`` (PRUNED).
     A fold that raises gets ``error_score`` (as in scikit-learn, the other folds still run)
     unless ``error_score`` is ``"raise"``; the trial is then FAILED."""
+    began = time.time()
     n_folds = len(plan.splits)
     scores = {name: [float("nan")] * n_folds for name in plan.scorers}
     fit_times: list[float] = []
@@ -125,8 +128,9 @@ def evaluate_candidate(
         running = float(np.mean(scores[plan.refit_metric][: k + 1]))
         if not errors and k + 1 < n_folds and _behind(running, thresholds[k]):
             return CandidateResult(
-                params, TrialStatus.PRUNED, scores, fit_times, score_times, k + 1
-            )
+                params, TrialStatus.PRUNED, scores, fit_times, score_times, k + 1,
+                started=began, ended=time.time(),
+            )  # fmt: skip
     status = TrialStatus.FAILED if errors else TrialStatus.COMPLETED
     return CandidateResult(
         params,
@@ -137,4 +141,6 @@ def evaluate_candidate(
         len(fit_times),
         "\n".join(errors[:1]),
         fit_failures=len(errors),
+        started=began,
+        ended=time.time(),
     )
