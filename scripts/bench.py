@@ -565,20 +565,16 @@ def main() -> None:
         "## Search comparisons",
         "",
     ]
-    kept = ""  # scripts/bench_flaml.py's section survives a regeneration
+    kept = ""  # the sections of bench_flaml.py and bench_searchcv.py survive a regeneration
     previous = (
         (DOCS / "benchmarks.md").read_text(encoding="utf-8")
         if (DOCS / "benchmarks.md").exists()
         else ""
     )
-    if "<!-- flaml:start -->" in previous and "<!-- flaml:end -->" in previous:
-        kept = (
-            "\n"
-            + previous[
-                previous.index("<!-- flaml:start -->") : previous.index("<!-- flaml:end -->")
-            ]
-            + "<!-- flaml:end -->\n"
-        )
+    for tag in ("flaml", "searchcv"):
+        start, end = f"<!-- {tag}:start -->", f"<!-- {tag}:end -->"
+        if start in previous and end in previous:
+            kept += "\n" + previous[previous.index(start) : previous.index(end)] + end + "\n"
     (DOCS / "benchmarks.md").write_text("\n".join(header + lines) + "\n" + kept, encoding="utf-8")
     (DOCS / "benchmarks.json").write_text(
         json.dumps(results, indent=2, default=str), encoding="utf-8"
