@@ -16,6 +16,7 @@ from hpsearch.config import load_sweep
 from hpsearch.config.metrics import metrics_for
 from hpsearch.prepare.fingerprint import fingerprint
 from hpsearch.prepare.split import prepare_data
+from hpsearch.store.files import current_umask
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("local_ray")]
 
@@ -74,6 +75,12 @@ def test_small_sweep_logs_parent_children_and_registers(tmp_path: Path, tracking
     assert "Verdict: PASSED" in card and "bc-model" in card
     state = json.loads((root / "sweep.json").read_text())
     assert state["status"] == "completed" and state["trials_finished"] == trials
+    # issue 16 item 7: every file honours the umask (no 0600 from the atomic writes)
+    expected = 0o666 & ~current_umask()
+    modes = {str(p.relative_to(root)): p.stat().st_mode & 0o777 for p in root.rglob("*")
+             if p.is_file()}  # fmt: skip
+    assert {"sweep.json", "holdout_ids.json", "leakage_report.json"} <= set(modes)
+    assert {name: oct(m) for name, m in modes.items() if m != expected} == {}
 
 
 def test_no_trial_sees_a_holdout_row(tmp_path: Path, tracking_uri: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ import hpsearch.store.state as state_module
 import hpsearch.tune.progress as progress_module
 from hpsearch.errors import BadInputError
 from hpsearch.status import SweepStatus
-from hpsearch.store.files import append_jsonl, read_jsonl, write_json_atomic
+from hpsearch.store.files import append_jsonl, current_umask, read_jsonl, write_json_atomic
 from hpsearch.store.paths import SweepPaths, create_sweep_dir, open_sweep_dir
 from hpsearch.store.state import SCHEMA_VERSION, SweepState, read_state, save_state
 from hpsearch.tune.progress import Progress, ProgressLine
@@ -292,3 +293,15 @@ def test_progress_line_disabled_prints_nothing(capsys: pytest.CaptureFixture[str
     line.update(_progress())
     line.close()
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_atomic_json_honours_the_umask(tmp_path: Path, mask: int) -> None:
+    previous = os.umask(mask)
+    try:
+        assert current_umask() == mask
+        write_json_atomic(tmp_path / "state.json", {"a": 1})
+        write_json_atomic(tmp_path / "state.json", {"a": 2})  # the replace keeps the mode
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "state.json").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -15,10 +15,32 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (``/proc``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: the only portable read sets it; put it back at once
+    os.umask(mask)
+    return mask
+
+
+def temp_beside(path: Path) -> tuple[int, str]:
+    """A temporary file next to ``path`` (for an atomic rename onto it) with the mode a
+    plain ``open`` would give (``0o666`` less the umask), not ``mkstemp``'s 0600: a
+    teammate sharing the sweep storage can read what hpsearch wrote."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o666 & ~current_umask())
+    return fd, tmp
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a crash leaves either the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, sort_keys=True, default=str)

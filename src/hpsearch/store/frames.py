@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from hpsearch.errors import BadInputError
+from hpsearch.store.files import temp_beside
 
 DATA_FOLDER = ".data"
 
@@ -52,7 +52,7 @@ def save_frame(frame: object, *, storage: Path) -> Path:
     if target.is_file():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    fd, tmp = temp_beside(target)
     os.close(fd)
     try:
         frame.to_parquet(tmp, index=False)
