@@ -62,3 +62,30 @@ def test_validate_registered_model(tmp_path: Path, tracking_uri: str) -> None:
     assert mismatch.returncode == 2
     assert "mean radius" in mismatch.stderr and "extra" in mismatch.stderr
     assert "Traceback" not in mismatch.stderr
+
+
+def test_validate_ignores_the_sweeps_id_and_drop_columns(tmp_path: Path, tracking_uri: str) -> None:
+    """Issue 16 item 4: scoring the training file itself, id and drop columns included."""
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.insert(0, "row_id", range(len(frame)))
+    frame["batch"] = ["a", "b"] * (len(frame) // 2) + ["a"] * (len(frame) % 2)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    result = sweep(
+        tmp_path,
+        tracking_uri,
+        data={"source": str(tmp_path / "train.csv"), "target": "target",
+              "id_column": "row_id", "drop_columns": ["batch"]},
+        cv={"folds": 3},
+        search={"spaces": ["logistic_regression"], "trials": 3},
+        thresholds={"accuracy": 0.85},
+        tracking={"registered_model": "bc-ids"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.message
+    done = _validate(tmp_path, tracking_uri, "--model-uri", "models:/bc-ids@candidate",
+                     "--test-data", "train.csv")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ignored column(s) row_id, batch" in " ".join(done.stdout.split())
+    frame.assign(surprise=1).to_csv(tmp_path / "extra.csv", index=False)
+    extra = _validate(tmp_path, tracking_uri, "--model-uri", "models:/bc-ids@candidate",
+                      "--test-data", "extra.csv")  # fmt: skip
+    assert extra.returncode == 2 and "unexpected ['surprise']" in extra.stderr

@@ -176,6 +176,11 @@ def _fmt(value: object) -> str:
 def print_validation(console: Console, report: ValidationReport) -> None:
     """`hpsearch validate` output: every metric against its threshold."""
     table = Table(title=f"{report.model_uri} on {report.n_rows} rows ({report.task})")
+    if report.ignored:
+        console.print(
+            f"ignored column(s) {', '.join(report.ignored)}: the sweep declared them as id, "
+            "group, time or drop columns, not features"
+        )
     for col in ("metric", "value", "threshold", "result"):
         table.add_column(col)
     failing = {f.split(" = ")[0] for f in report.failures}

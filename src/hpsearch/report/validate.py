@@ -16,6 +16,7 @@ from hpsearch.errors import BadInputError
 from hpsearch.evaluation.scoring import score_model
 from hpsearch.prepare.load import load_frame
 from hpsearch.report.judge import threshold_failures
+from hpsearch.tracking.parent import TAG_IGNORED
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class ValidationReport:
     thresholds: dict[str, float]
     failures: tuple[str, ...]
     n_rows: int
+    ignored: tuple[str, ...] = ()  # the sweep's id/group/time/drop columns found in the data
 
     @property
     def passed(self) -> bool:
@@ -48,10 +50,19 @@ def parse_thresholds(items: Sequence[str]) -> dict[str, float]:
     return out
 
 
-def _recorded(model_uri: str, client: mlflow.MlflowClient) -> tuple[dict[str, float], str | None]:
-    """Thresholds and task recorded with the model's sweep (version tag or parent run)."""
+@dataclass(frozen=True)
+class Recorded:
+    """What the model's sweep recorded: thresholds, task, columns that are not features."""
+
+    thresholds: dict[str, float]
+    task: str | None
+    ignored: tuple[str, ...]
+
+
+def _recorded(model_uri: str, client: mlflow.MlflowClient) -> Recorded:
+    """Read from the model version's tags, then from its sweep's parent run."""
     thresholds: dict[str, float] = {}
-    task = None
+    task, ignored = None, ()
     try:
         if model_uri.startswith("models:/"):
             ref = model_uri.removeprefix("models:/")
@@ -69,21 +80,25 @@ def _recorded(model_uri: str, client: mlflow.MlflowClient) -> tuple[dict[str, fl
         else:
             run_id = None
         if run_id:
-            run = client.get_run(run_id)
-            task = run.data.tags.get("hpsearch.task")
-            if not thresholds and "hpsearch.thresholds" in run.data.tags:
-                thresholds = json.loads(run.data.tags["hpsearch.thresholds"])
+            tags = client.get_run(run_id).data.tags
+            task = tags.get("hpsearch.task")
+            if not thresholds and "hpsearch.thresholds" in tags:
+                thresholds = json.loads(tags["hpsearch.thresholds"])
+            ignored = tuple(json.loads(tags.get(TAG_IGNORED, "[]")))
     except mlflow.exceptions.MlflowException:
         pass
-    return thresholds, task
+    return Recorded(thresholds=thresholds, task=task, ignored=ignored)
 
 
-def _check_columns(model: Any, frame: pd.DataFrame, target: str) -> list[str]:
+def _check_columns(
+    model: Any, frame: pd.DataFrame, *, target: str, ignored: Sequence[str]
+) -> list[str]:
+    """The model's input columns; the sweep's non-feature columns are not "unexpected"."""
     schema = model.metadata.get_input_schema()
+    present = [c for c in frame.columns if c != target and c not in ignored]
     if schema is None:
-        return [c for c in frame.columns if c != target]
+        return present
     expected = list(schema.input_names())
-    present = [c for c in frame.columns if c != target]
     missing = [c for c in expected if c not in present]
     unexpected = [c for c in present if c not in expected]
     if missing or unexpected:
@@ -133,13 +148,13 @@ def _validate(
             f"target column {target!r} is not in {test_data}; columns: {', '.join(frame.columns)}. "
             "Fix: pass --target COLUMN."
         )
-    columns = _check_columns(pyfunc, frame, target)
-    recorded, recorded_task = _recorded(model_uri, client)
+    recorded = _recorded(model_uri, client)
+    columns = _check_columns(pyfunc, frame, target=target, ignored=recorded.ignored)
     model = mlflow.sklearn.load_model(model_uri)
     task: Task = "classification" if hasattr(model, "predict_proba") else "regression"
-    if recorded_task in ("classification", "regression"):
-        task = recorded_task  # type: ignore[assignment]
-    chosen = dict(thresholds) if thresholds else recorded
+    if recorded.task in ("classification", "regression"):
+        task = recorded.task  # type: ignore[assignment]
+    chosen = dict(thresholds) if thresholds else recorded.thresholds
     valid = metrics_for(task)
     unknown = [m for m in chosen if m not in valid]
     if unknown:
@@ -156,4 +171,5 @@ def _validate(
         thresholds=chosen,
         failures=tuple(failures),
         n_rows=len(frame),
+        ignored=tuple(c for c in recorded.ignored if c in frame.columns),
     )

@@ -11,6 +11,14 @@ from hpsearch.store.lineage import git_commit, key_versions
 from hpsearch.store.paths import SweepPaths
 
 TAG_SWEEP_DIR = "hpsearch.sweep_dir"
+TAG_IGNORED = "hpsearch.ignored_columns"  # not features: `validate` ignores them too
+
+
+def ignored_columns(config: SweepConfig) -> list[str]:
+    """The declared id, group and time columns and drop_columns, in that order."""
+    data = config.data
+    named = [data.id_column, data.group_column, data.time_column, *data.drop_columns]
+    return list(dict.fromkeys(c for c in named if c))
 
 
 def parent_tags(
@@ -28,6 +36,7 @@ def parent_tags(
         "hpsearch.split": pre.data.split_kind,
         "hpsearch.leakage": "passed" if pre.leakage.passed else "failed",
         "hpsearch.thresholds": json.dumps(dict(config.thresholds), sort_keys=True),
+        TAG_IGNORED: json.dumps(ignored_columns(config)),
     }
     commit = git_commit(Path.cwd()) or git_commit(Path(__file__).parent)
     if commit:
