@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -102,11 +103,15 @@ def test_sweep_as_a_user_writes_the_password_nowhere(
     tmp_path: Path, server: MlflowServer, password: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     done = hpsearch(
-        tmp_path, "run", str(_sweep(tmp_path, experiment="auth")), "--no-progress",
+        tmp_path, "run", str(_sweep(tmp_path, experiment="auth")),
         "--verbose", "--tracking-uri", server.uri, "--storage", "sweeps",
         env=_as(USER, password),
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # progress into a pipe (issue 16 item 5): plain lines, the final one exactly once
+    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("trials ")]
+    assert sum(ln.startswith(f"trials {TRIALS}/{TRIALS} done") for ln in lines) == 1, lines
+    assert all(a != b for a, b in pairwise(lines)), lines
     admin = _admin(server, monkeypatch)
     experiment = admin.get_experiment_by_name("auth")
     assert experiment is not None

@@ -269,14 +269,29 @@ def test_progress_line_rate_limits_when_not_a_terminal(
 
     line.update(_progress(completed=1, pruned=0, failed=0))  # first: printed
     clock.now += 3
-    line.update(_progress(completed=2, pruned=0, failed=0))  # within the interval: skipped
+    line.update(_progress(completed=1, pruned=0, failed=0, running=3))  # nothing done: skipped
     clock.now += 10
-    line.update(_progress(completed=3, pruned=0, failed=0))  # interval passed: printed
+    line.update(_progress(completed=1, pruned=0, failed=0, running=1))  # 13 s, new: printed
     clock.now += 1
-    line.update(_progress(completed=10, pruned=0, failed=0))  # finished: always printed
+    line.update(_progress(completed=2, pruned=0, failed=0))  # a tenth more done: printed
+    line.update(_progress(completed=10, pruned=0, failed=0))  # finished: printed
+    line.update(_progress(completed=10, pruned=0, failed=0))  # the end again: not twice
     line.close()
 
-    assert _lines(capsys) == ["trials 1/10", "trials 3/10", "trials 10/10"]
+    assert _lines(capsys) == ["trials 1/10", "trials 1/10", "trials 2/10", "trials 10/10"]
+
+
+def test_progress_line_in_a_log_every_tenth_of_the_budget(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(start=100.0)
+    monkeypatch.setattr(progress_module, "time", clock)
+    line = ProgressLine(interval_s=15.0)
+    for done in range(61):  # a 60-trial sweep, a trial every 0.5 s
+        line.update(_progress(total=60, completed=done, pruned=0, failed=0, running=2))
+        clock.now += 0.5
+    line.update(_progress(total=60, completed=60, pruned=0, failed=0, running=0))
+    assert _lines(capsys) == [f"trials {n}/60" for n in range(0, 61, 6)]
 
 
 def test_progress_line_prints_the_first_update_soon_after_boot(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -50,32 +51,55 @@ def _duration(seconds: float) -> str:
 
 
 class ProgressLine:
-    """Live line on a terminal; a plain line at most every ``interval_s`` otherwise."""
+    """Live line on a terminal. Otherwise (job logs, CI, ``| tee``) a plain line when a
+    tenth of the budget more is done, when ``interval_s`` passed with something new to
+    say, and once at the end; never the same line twice in a row."""
 
-    def __init__(self, *, interval_s: float = 10.0, enabled: bool = True) -> None:
+    def __init__(self, *, interval_s: float = 15.0, enabled: bool = True) -> None:
         self._interval_s = interval_s
         self._enabled = enabled
         self._console = Console(stderr=True)
         self._live: Live | None = None
         self._last_print = float("-inf")
-        self._last: Progress | None = None
+        self._printed_done = -1
+        self._printed_final = False
+        self._last_line = ""
 
     def update(self, progress: Progress) -> None:
         if not self._enabled:
             return
-        self._last = progress
         if self._console.is_terminal:
             if self._live is None:
                 self._live = Live(Text(progress.render()), console=self._console, transient=False)
                 self._live.start()
             self._live.update(Text(progress.render()))
             return
-        now = time.monotonic()
-        if now - self._last_print >= self._interval_s or progress.done >= progress.total:
-            self._last_print = now
-            print(progress.render(), file=sys.stderr, flush=True)
+        if self._due(progress):
+            self._print(progress)
+
+    def _due(self, progress: Progress) -> bool:
+        if progress.done >= progress.total:
+            return not self._printed_final
+        step = max(1, math.ceil(progress.total / 10))
+        if self._printed_done < 0 or progress.done - self._printed_done >= step:
+            return True
+        line = _counts(progress.render())
+        return time.monotonic() - self._last_print >= self._interval_s and line != self._last_line
+
+    def _print(self, progress: Progress) -> None:
+        text = progress.render()
+        self._last_print = time.monotonic()
+        self._printed_done = progress.done
+        self._printed_final = progress.done >= progress.total
+        self._last_line = _counts(text)
+        print(text, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._live is not None:
             self._live.stop()
             self._live = None
+
+
+def _counts(text: str) -> str:
+    """A line without its clock parts: equal when nothing but the time changed."""
+    return text.split(" | elapsed")[0]
