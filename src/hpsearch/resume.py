@@ -11,6 +11,7 @@ periodic checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -132,11 +133,16 @@ def _reopen(*, plan: ResumePlan, paths: SweepPaths, tracker: SweepTracker) -> Sw
     }
     _check_fingerprints(plan=plan, current=current)
     parent = ParentRun(tracker=tracker, run_id=state.parent_run_id)
-    with store_required(tracker.tracking_uri):
-        tracker.reopen_parent(parent.run_id)
-        tracker.reconcile(parent_run_id=parent.run_id, records=load_records(paths.trials))
-        if plan.config.search.trials != state.trials:
-            parent.set_tags({"hpsearch.trials_budget": str(plan.config.search.trials)})
+    try:
+        with store_required(tracker.tracking_uri):
+            tracker.reopen_parent(parent.run_id)
+            tracker.reconcile(parent_run_id=parent.run_id, records=load_records(paths.trials))
+            if plan.config.search.trials != state.trials:
+                parent.set_tags({"hpsearch.trials_budget": str(plan.config.search.trials)})
+    except KeyboardInterrupt:  # the sweep stays as it was: interrupted, its parent not RUNNING
+        with contextlib.suppress(Exception):
+            tracker.finish(parent.run_id, status="KILLED")
+        raise
     save_state(
         paths,
         replace(

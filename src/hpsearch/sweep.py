@@ -7,6 +7,7 @@ running -> leakage gate | interrupted | failed | completed | failed validation.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from dataclasses import replace
@@ -30,7 +31,7 @@ from hpsearch.errors import (
     TrackingUnavailableError,
 )
 from hpsearch.prepare.findings import raise_if_failed
-from hpsearch.prepare.preflight import run_preflight
+from hpsearch.prepare.preflight import Preflight, run_preflight
 from hpsearch.report.outcome import conclude
 from hpsearch.status import SweepStatus
 from hpsearch.store.files import is_disk_full
@@ -73,10 +74,31 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
                 params=parent_params(config),
                 tags=parent_tags(config=config, pre=pre, paths=paths, version=__version__),
             )
-    except TrackingUnavailableError:
+    except (TrackingUnavailableError, KeyboardInterrupt):
         shutil.rmtree(paths.root, ignore_errors=True)  # nothing ran: leave nothing behind
         raise
-    state = SweepState(
+    state = _first_state(
+        config=config, pre=pre, sweep_file=sweep_file, tracking_uri=tracking_uri, run_id=run_id
+    )
+    parent = ParentRun(tracker=tracker, run_id=run_id)
+    try:
+        save_state(paths, state)
+        for artifact in lineage:
+            parent.log_artifact(artifact, "lineage")
+        parent.log_artifact(paths.spaces, "lineage/search_spaces")
+    except KeyboardInterrupt:  # no trial ran: leave nothing, neither directory nor run
+        shutil.rmtree(paths.root, ignore_errors=True)
+        with contextlib.suppress(Exception):
+            tracker.client.delete_run(run_id)
+        raise
+    return SweepSession(config=config, paths=paths, pre=pre, parent=parent)
+
+
+def _first_state(
+    *, config: SweepConfig, pre: Preflight, sweep_file: Path | None, tracking_uri: str,
+    run_id: str,
+) -> SweepState:  # fmt: skip
+    return SweepState(
         name=config.name,
         status=SweepStatus.RUNNING,
         created_at=utc_now().isoformat(),
@@ -96,12 +118,6 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
         holdout_rows=pre.data.holdout.n_rows,
         families=tuple(s.family for s in pre.spaces),
     )
-    save_state(paths, state)
-    parent = ParentRun(tracker=tracker, run_id=run_id)
-    for artifact in lineage:
-        parent.log_artifact(artifact, "lineage")
-    parent.log_artifact(paths.spaces, "lineage/search_spaces")
-    return SweepSession(config=config, paths=paths, pre=pre, parent=parent)
 
 
 def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome) -> SweepEnding:
@@ -154,14 +170,14 @@ def _execute(
     if not pre.leakage.passed:
         return _leakage_stop(session=session, state=state)
     state = save_state(paths, state.as_running_here())
-    ray.wait()
-    ctx = make_context(
-        config=config,
-        development=pre.data.development,
-        spaces=pre.spaces,
-        column_types=pre.data.column_types,
-    )
-    try:
+    try:  # from here on an interruption leaves a resumable sweep
+        ray.wait()
+        ctx = make_context(
+            config=config,
+            development=pre.data.development,
+            spaces=pre.spaces,
+            column_types=pre.data.column_types,
+        )
         search = run_search(
             config=config,
             paths=paths,
@@ -216,6 +232,9 @@ def execute_sweep(
     tracking store that is unavailable ends the sweep interrupted instead, with the fix."""
     try:
         return _execute(session, ray=ray, show_progress=show_progress, excluded=excluded)
+    except KeyboardInterrupt as exc:  # e.g. during selection: the trials are all recorded
+        return interrupted(session=session, state=read_state(session.paths), exc=exc,
+                           excluded=excluded)  # fmt: skip
     except Exception as exc:
         state = read_state(session.paths)
         if is_disk_full(exc):  # the sweep directory's disk (or the SQLite store's) is full

@@ -6,6 +6,7 @@ Real processes, real signals, real local Ray and a real MLflow SQLite store.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -177,3 +178,40 @@ def test_retry_failed_reruns_failed_configs(tmp_path: Path) -> None:
     assert sorted(r.params["model__n_neighbors"] for r in new) == sorted(
         r.params["model__n_neighbors"] for r in failed
     )
+
+
+def _no_running_runs(tracking_uri: str) -> None:
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiments = client.search_experiments()
+    runs = client.search_runs([e.experiment_id for e in experiments], max_results=1000)
+    assert not [r.info.run_id for r in runs if r.info.status == "RUNNING"]
+
+
+@pytest.mark.parametrize("moment", ["preparing", "sweep directory just made"])
+def test_sigterm_in_the_first_seconds_leaves_nothing_or_a_resumable_sweep(
+    tmp_path: Path, moment: str
+) -> None:
+    """Issue 16 item 8: SIGTERM before the search's own handler exists."""
+    storage = tmp_path / "sweeps"
+    proc = start(tmp_path, "run", str(_sweep(tmp_path, trials=8)), "--storage", str(storage),
+                 "--no-progress")  # fmt: skip
+    if moment == "preparing":
+        time.sleep(2.0)  # past the imports, before the sweep directory
+    else:
+        deadline = time.monotonic() + 120
+        while not list(storage.glob("*/sweep.json")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGTERM)  # the driver only, as `ray job stop` does
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    wait_no_group(proc.pid)
+    roots = [d for d in storage.iterdir() if d.is_dir()] if storage.exists() else []
+    if not roots:
+        assert "nothing to resume" in err
+    else:
+        state = json.loads((sweep_dir(storage) / "sweep.json").read_text())
+        assert state["status"] == "interrupted", state
+        assert "Resume with" in out
+    if (tmp_path / "mlflow.db").exists():
+        _no_running_runs(f"sqlite:///{tmp_path / 'mlflow.db'}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from types import FrameType
 
 from rich.console import Console
 
@@ -14,8 +16,16 @@ from hpsearch.errors import EXIT_BAD_INPUT, HpsearchError
 __all__ = ["app", "main"]
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM before the search's own handler (and after it): the path Ctrl-C takes."""
+    raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
+
+
 def main() -> None:
-    """Console-script entry point; bad input never shows a traceback."""
+    """Console-script entry point; bad input never shows a traceback. SIGTERM is turned
+    into the KeyboardInterrupt of Ctrl-C from the first moment, so an interruption at any
+    point leaves nothing, or a resumable sweep whose parent run is not left RUNNING."""
+    signal.signal(signal.SIGTERM, _terminate)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
