@@ -14,14 +14,11 @@ from __future__ import annotations
 import contextlib
 import numbers
 import time
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
-from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import get_tags, indexable
 from sklearn.utils.metaestimators import available_if
@@ -29,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from hpsearch.searchcv.evaluate import CandidateResult, FoldPlan, evaluate_candidate
 from hpsearch.searchcv.results import cv_results, statuses
+from hpsearch.searchcv.scoring import check_failures, make_scorers
 
 
 def _run_task(
@@ -106,31 +104,7 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _scorers(self) -> tuple[dict[str, Any], str, bool]:
-        """(scorers by name, the metric that selects, multimetric)."""
-        scoring = self.scoring
-        if scoring is None or isinstance(scoring, str) or callable(scoring):
-            return {"score": check_scoring(self.estimator, scoring=scoring)}, "score", False
-        if isinstance(scoring, Mapping):
-            named = dict(scoring)
-        elif isinstance(scoring, (list, tuple, set)):
-            named = {str(s): s for s in scoring}
-        else:
-            raise ValueError(f"scoring must be a str, callable, list or dict; got {scoring!r}")
-        scorers = {name: check_scoring(self.estimator, scoring=s) for name, s in named.items()}
-        if isinstance(self.refit, str):
-            if self.refit not in scorers:
-                raise ValueError(
-                    f"refit={self.refit!r} is not one of the scorers {sorted(scorers)}. "
-                    "For multi-metric scoring, refit must name the scorer that selects the "
-                    "best parameters, or be False or a callable."
-                )
-            return scorers, self.refit, True
-        if self.refit is True:
-            raise ValueError(
-                "For multi-metric scoring, refit must be the name of a scorer (one of "
-                f"{sorted(scorers)}), False or a callable; got refit=True."
-            )
-        return scorers, next(iter(scorers)), True
+        return make_scorers(estimator=self.estimator, scoring=self.scoring, refit=self.refit)
 
     def _seed(self) -> int | None:
         state = self.random_state
@@ -167,7 +141,7 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         run = self._open_run(n_splits=len(splits))
         try:
             results = self._search(plan=plan, space=space, X=X, y=y)
-            self._check_failures(results)
+            check_failures(results, error_score=self.error_score)
             self.cv_results_ = cv_results(
                 results, metrics=list(scorers), n_splits=len(splits), single=not multimetric
             )
@@ -221,27 +195,6 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
             tracking_uri=self.tracking_uri, experiment=self.experiment,
             estimator=self.estimator, params=params,
         )  # fmt: skip
-
-    def _check_failures(self, results: list[CandidateResult]) -> None:
-        """As scikit-learn: every fit failed is an error, some failed a warning."""
-        failed = [r for r in results if r.fit_failures]
-        if not failed:
-            return
-        if self.error_score == "raise":
-            raise ValueError(f"a fit failed (error_score='raise'):\n{failed[0].error}")
-        fits = sum(len(r.fit_times) for r in results)
-        failures = sum(r.fit_failures for r in results)
-        if failures == fits:
-            raise ValueError(
-                f"All the {fits} fits failed ({len(results)} candidates). Below is the first "
-                f"error:\n{failed[0].error}"
-            )
-        warnings.warn(
-            f"{failures} of {fits} fits failed; their scores are error_score="
-            f"{self.error_score!r}. The first error:\n{failed[0].error}",
-            FitFailedWarning,
-            stacklevel=3,
-        )
 
     def _select(self, *, refit_metric: str, multimetric: bool) -> None:
         if callable(self.refit):
