@@ -57,7 +57,7 @@ def test_a_0_1_sweep_lists_and_resumes(tmp_path: Path) -> None:
     resumed = hpsearch(tmp_path, "resume", str(sweep_dir), "--no-progress")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "PASSED" in resumed.stdout
-    assert "Leaderboard (top 8 of 8)" in resumed.stdout  # not "top 10 of 8"
+    assert "Leaderboard (top 8 of 8, CV" in resumed.stdout  # not "top 10 of 8"
     assert "(models:/legacy@candidate)" in resumed.stdout  # the registry URI, not m-<id>
     records = load_records(sweep_dir / "trials.jsonl")
     assert len(records) == 8 and len({r.trial_id for r in records}) == 8

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hpsearch.cli.board import fmt, leaderboard_table
 from hpsearch.prepare.findings import LeakageReport
 from hpsearch.prepare.preflight import Preflight
 from hpsearch.spaces import n_dimensions
@@ -83,19 +83,13 @@ def print_result(console: Console, result: SweepEnding, *, top: int = 10) -> Non
     sel = result.selection
     if sel is not None:
         board = sel.leaderboard
-        table = Table(title=f"Leaderboard (top {min(top, len(board))} of {len(board)})")
-        cols = [c for c in board.columns if c not in ("trial_id", "error", "folds")]
-        for col in cols:
-            table.add_column(col, overflow="ellipsis", no_wrap=col == "params", max_width=60)
-        for _, row in board.head(top).iterrows():
-            table.add_row(*[_short(row[c]) if c == "params" else _fmt(row[c]) for c in cols])
-        console.print(table)
+        console.print(leaderboard_table(board, top=top, width=console.width))
         fam = Table(title="Best per family")
         for col in ("family", *[c for c in sel.best_per_family.columns if c.startswith("cv_")]):
-            fam.add_column(col)
+            fam.add_column(col, no_wrap=True)
         for _, row in sel.best_per_family.iterrows():
             fam.add_row(
-                *[_fmt(row[c]) for c in ("family", *[c for c in row.index if c.startswith("cv_")])]
+                *[fmt(row[c]) for c in ("family", *[c for c in row.index if c.startswith("cv_")])]
             )
         console.print(fam)
         v = sel.verdict
@@ -104,7 +98,7 @@ def print_result(console: Console, result: SweepEnding, *, top: int = 10) -> Non
             metrics.add_column(col)
         for name, value in v.holdout.items():
             metrics.add_row(
-                name, _fmt(value), _fmt(v.thresholds.get(name)), _fmt(v.baseline.get(name))
+                name, fmt(value), fmt(v.thresholds.get(name)), fmt(v.baseline.get(name))
             )
         console.print(metrics)
         if v.passed:
@@ -152,27 +146,6 @@ def _age(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def _short(params: object, limit: int = 60) -> str:
-    """``{"model__C": 0.1}`` -> ``C=0.1``, cut at ``limit`` characters."""
-    try:
-        decoded = json.loads(str(params))
-    except json.JSONDecodeError:
-        return str(params)[:limit]
-    text = ", ".join(
-        f"{k.removeprefix('model__')}={_fmt(v) if isinstance(v, float) else v}"
-        for k, v in decoded.items()
-    )
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return "-" if value != value else f"{value:.4f}"
-    return str(value)
-
-
 def print_validation(console: Console, report: ValidationReport) -> None:
     """`hpsearch validate` output: every metric against its threshold."""
     table = Table(title=f"{report.model_uri} on {report.n_rows} rows ({report.task})")
@@ -187,7 +160,7 @@ def print_validation(console: Console, report: ValidationReport) -> None:
     for name, value in report.scores.items():
         threshold = report.thresholds.get(name)
         verdict = "-" if threshold is None else ("FAIL" if name in failing else "pass")
-        table.add_row(name, _fmt(value), _fmt(threshold), verdict)
+        table.add_row(name, fmt(value), fmt(threshold), verdict)
     console.print(table)
     if report.passed:
         console.print("[green bold]PASSED[/] every threshold.")
