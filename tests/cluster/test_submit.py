@@ -19,7 +19,7 @@ from sklearn.datasets import load_breast_cancer
 
 from factories import write_sweep
 from hpsearch.store.records import load_records
-from integration.mlflow_server import ADMIN, create_user, set_password
+from integration.mlflow_server import admin_client, create_user, set_password
 
 pytestmark = pytest.mark.cluster
 
@@ -200,13 +200,6 @@ def test_lost_worker_node_does_not_lose_the_sweep(
     )
 
 
-def _admin_client(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
-    assert cluster.admin_password
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", cluster.admin_password)
-    return MlflowClient(tracking_uri=cluster.mlflow_uri)
-
-
 def test_cluster_without_token_auth_against_basic_auth_mlflow(
     tmp_path: Path, open_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,7 +221,10 @@ def test_cluster_without_token_auth_against_basic_auth_mlflow(
     done = cli(open_cluster, tmp_path, *args, "--wait")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     root = only_sweep(storage)
-    client = _admin_client(open_cluster, monkeypatch)
+    client = admin_client(
+        uri=open_cluster.mlflow_uri, admin_password=open_cluster.admin_password,
+        monkeypatch=monkeypatch,
+    )  # fmt: skip
     runs = children(open_cluster, json.loads((root / "sweep.json").read_text())["parent_run_id"])
     assert len(runs) == 4
     parent = client.get_run(runs[0].data.tags["mlflow.parentRunId"])

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 MLFLOW = Path(sys.executable).parent / "mlflow"
 ADMIN = "admin"
@@ -122,3 +123,13 @@ def set_password(*, uri: str, admin_password: str, username: str, password: str)
     body = {"username": username, "password": password}
     path = "/api/2.0/mlflow/users/update-password"
     assert admin_call(uri=uri, admin_password=admin_password, method="PATCH", path=path, body=body)
+
+
+def admin_client(*, uri: str, admin_password: str, monkeypatch: Any) -> Any:
+    """An ``MlflowClient`` acting as the basic-auth server's admin (credentials set in this
+    process's environment for the test, through ``monkeypatch``)."""
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin_password)
+    return MlflowClient(tracking_uri=uri)

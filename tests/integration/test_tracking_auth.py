@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from mlflow_server import ADMIN, MlflowServer, create_user, set_password
+from mlflow_server import MlflowServer, admin_client, create_user, set_password
 from processes import hpsearch, start, sweep_dir, wait_for_records
 
 from factories import write_sweep
@@ -61,9 +61,9 @@ def _as(user: str, password: str) -> dict[str, str]:
 
 def _admin(server: MlflowServer, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
     assert server.admin_password
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", server.admin_password)
-    return MlflowClient(tracking_uri=server.uri)
+    return admin_client(
+        uri=server.uri, admin_password=server.admin_password, monkeypatch=monkeypatch
+    )
 
 
 def test_wrong_password_is_exit_2_and_writes_nothing(

@@ -120,56 +120,43 @@ def validate_model(
 ) -> ValidationReport:
     """Load, check columns, score every metric, compare with the thresholds."""
     with using_tracking_uri(tracking_uri):  # models:/ URIs resolve against it
-        return _validate(
-            model_uri=model_uri, test_data=test_data, target=target, thresholds=thresholds,
-            tracking_uri=tracking_uri,
-        )  # fmt: skip
-
-
-def _validate(
-    *,
-    model_uri: str,
-    test_data: str,
-    target: str,
-    thresholds: Mapping[str, float] | None,
-    tracking_uri: str,
-) -> ValidationReport:
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
-    try:
-        pyfunc = mlflow.pyfunc.load_model(model_uri)
-    except mlflow.exceptions.MlflowException as exc:
-        raise BadInputError(
-            f"cannot load model {model_uri!r}: {exc.message}. Fix: use models:/NAME@candidate, "
-            "models:/NAME/VERSION or runs:/RUN_ID/model with the right --tracking-uri."
-        ) from None
-    frame = load_frame(test_data)
-    if target not in frame.columns:
-        raise BadInputError(
-            f"target column {target!r} is not in {test_data}; columns: {', '.join(frame.columns)}. "
-            "Fix: pass --target COLUMN."
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+        try:
+            pyfunc = mlflow.pyfunc.load_model(model_uri)
+        except mlflow.exceptions.MlflowException as exc:
+            raise BadInputError(
+                f"cannot load model {model_uri!r}: {exc.message}. Fix: use "
+                "models:/NAME@candidate, models:/NAME/VERSION or runs:/RUN_ID/model with the "
+                "right --tracking-uri."
+            ) from None
+        frame = load_frame(test_data)
+        if target not in frame.columns:
+            raise BadInputError(
+                f"target column {target!r} is not in {test_data}; columns: "
+                f"{', '.join(frame.columns)}. Fix: pass --target COLUMN."
+            )
+        recorded = _recorded(model_uri, client)
+        columns = _check_columns(pyfunc, frame, target=target, ignored=recorded.ignored)
+        model = mlflow.sklearn.load_model(model_uri)
+        task: Task = "classification" if hasattr(model, "predict_proba") else "regression"
+        if recorded.task in ("classification", "regression"):
+            task = recorded.task  # type: ignore[assignment]
+        chosen = dict(thresholds) if thresholds else recorded.thresholds
+        valid = metrics_for(task)
+        unknown = [m for m in chosen if m not in valid]
+        if unknown:
+            raise BadInputError(
+                f"unknown {task} metric(s) {unknown} in thresholds; valid: {', '.join(valid)}"
+            )
+        metrics = [get_metric(name=m, task=task) for m in valid]
+        scores = score_model(model=model, X=frame[columns], y=frame[target], metrics=metrics)
+        failures = threshold_failures(scores=scores, thresholds=chosen, task=task)
+        return ValidationReport(
+            model_uri=model_uri,
+            task=task,
+            scores=scores,
+            thresholds=chosen,
+            failures=tuple(failures),
+            n_rows=len(frame),
+            ignored=tuple(c for c in recorded.ignored if c in frame.columns),
         )
-    recorded = _recorded(model_uri, client)
-    columns = _check_columns(pyfunc, frame, target=target, ignored=recorded.ignored)
-    model = mlflow.sklearn.load_model(model_uri)
-    task: Task = "classification" if hasattr(model, "predict_proba") else "regression"
-    if recorded.task in ("classification", "regression"):
-        task = recorded.task  # type: ignore[assignment]
-    chosen = dict(thresholds) if thresholds else recorded.thresholds
-    valid = metrics_for(task)
-    unknown = [m for m in chosen if m not in valid]
-    if unknown:
-        raise BadInputError(
-            f"unknown {task} metric(s) {unknown} in thresholds; valid: {', '.join(valid)}"
-        )
-    metrics = [get_metric(name=m, task=task) for m in valid]
-    scores = score_model(model=model, X=frame[columns], y=frame[target], metrics=metrics)
-    failures = threshold_failures(scores=scores, thresholds=chosen, task=task)
-    return ValidationReport(
-        model_uri=model_uri,
-        task=task,
-        scores=scores,
-        thresholds=chosen,
-        failures=tuple(failures),
-        n_rows=len(frame),
-        ignored=tuple(c for c in recorded.ignored if c in frame.columns),
-    )

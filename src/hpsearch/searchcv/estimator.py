@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import check_cv
-from sklearn.utils import get_tags, indexable
+from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -110,7 +110,7 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         state = self.random_state
         if state is None or isinstance(state, numbers.Integral):
             return None if state is None else int(state)
-        return int(np.random.RandomState(state).randint(np.iinfo(np.int32).max))
+        return int(check_random_state(state).randint(np.iinfo(np.int32).max))
 
     def _check_params(self) -> None:
         if not isinstance(self.n_trials, numbers.Integral) or self.n_trials < 1:
@@ -164,19 +164,19 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _search(self, *, plan: FoldPlan, space: Any, X: Any, y: Any) -> list[CandidateResult]:
+        from hpsearch.searchcv import ray_pool
         from hpsearch.searchcv.loop import LoopSettings, run_loop
-        from hpsearch.searchcv.ray_pool import RayPool
 
-        pool = RayPool.start(address=self.ray_address)
+        ray_pool.start(address=self.ray_address)
         settings = LoopSettings(
             n_trials=int(self.n_trials),
-            concurrency=pool.concurrency(self.concurrency),
+            concurrency=ray_pool.concurrency(self.concurrency),
             seed=self._seed(),
             n_folds=len(plan.splits),
             refit_metric=plan.refit_metric,
             early_stopping=bool(self.early_stopping),
         )
-        with pool.shipped(task=_run_task, plan=plan, X=X, y=y) as (submit, fetch):
+        with ray_pool.shipped(task=_run_task, plan=plan, X=X, y=y) as (submit, fetch):
             return run_loop(space=space, settings=settings, submit=submit, fetch=fetch)
 
     def _open_run(self, *, n_splits: int) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 import optuna
 
+from hpsearch.config.schema import SearchConfig
 from hpsearch.searchcv.candidates import SUBSPACE, CandidateSpace
 from hpsearch.searchcv.evaluate import CandidateResult
 from hpsearch.spaces.conditional import suggest
@@ -36,7 +37,7 @@ class LoopSettings:
     n_folds: int
     refit_metric: str
     early_stopping: bool
-    quantile: float = 0.75
+    quantile: float = SearchConfig.model_fields["stopping_quantile"].default
 
 
 def _sample(trial: optuna.Trial, space: CandidateSpace) -> dict[str, Any]:

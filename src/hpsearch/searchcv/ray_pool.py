@@ -10,54 +10,51 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.searchcv.evaluate import CandidateResult, FoldPlan
 from hpsearch.tune.runtime import RayStart
 
 
-@dataclass(frozen=True)
-class RayPool:
-    address: str | None
+def start(*, address: str | None) -> None:
+    """A local Ray (started once per process) or the cluster at ``address``."""
+    RayStart.begin(address=address, cpus_per_trial=1).wait()
 
-    @classmethod
-    def start(cls, *, address: str | None) -> RayPool:
-        RayStart.begin(address=address, cpus_per_trial=1).wait()
-        return cls(address=address)
 
-    def concurrency(self, setting: int | str) -> int:
-        import ray
+def concurrency(setting: int | str) -> int:
+    """Trials at once: ``"auto"`` is every CPU of the Ray cluster."""
+    import ray
 
-        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        return cpus if setting == "auto" else int(setting)
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return cpus if setting == "auto" else int(setting)
 
-    @contextmanager
-    def shipped(
-        self, *, task: Callable[..., CandidateResult], plan: FoldPlan, X: Any, y: Any
-    ) -> Iterator[tuple[Callable[..., Any], Callable[[Any], CandidateResult]]]:
-        """(submit(params, thresholds) -> ref, fetch(ref) -> result); tasks still running
-        when the block ends (an error, Ctrl-C) are cancelled."""
-        import ray
 
-        remote = ray.remote(num_cpus=1, max_retries=2)(task)
-        refs = (ray.put(plan), ray.put(X), ray.put(y))
-        submitted: list[Any] = []
+@contextmanager
+def shipped(
+    *, task: Callable[..., CandidateResult], plan: FoldPlan, X: Any, y: Any
+) -> Iterator[tuple[Callable[..., Any], Callable[[Any], CandidateResult]]]:
+    """(submit(params, thresholds) -> ref, fetch(ref) -> result); tasks still running
+    when the block ends (an error, Ctrl-C) are cancelled."""
+    import ray
 
-        def submit(params: dict[str, Any], thresholds: list[float | None]) -> Any:
-            ref = remote.remote(*refs, params, thresholds)
-            submitted.append(ref)
-            return ref
+    remote = ray.remote(num_cpus=1, max_retries=2)(task)
+    refs = (ray.put(plan), ray.put(X), ray.put(y))
+    submitted: list[Any] = []
 
-        def fetch(ref: Any) -> CandidateResult:
-            result: CandidateResult = ray.get(ref)
-            return result
+    def submit(params: dict[str, Any], thresholds: list[float | None]) -> Any:
+        ref = remote.remote(*refs, params, thresholds)
+        submitted.append(ref)
+        return ref
 
-        try:
-            yield submit, fetch
-        except BaseException:
-            if submitted:
-                _, running = ray.wait(submitted, num_returns=len(submitted), timeout=0)
-                for ref in running:
-                    ray.cancel(ref)
-            raise
+    def fetch(ref: Any) -> CandidateResult:
+        result: CandidateResult = ray.get(ref)
+        return result
+
+    try:
+        yield submit, fetch
+    except BaseException:
+        if submitted:
+            _, running = ray.wait(submitted, num_returns=len(submitted), timeout=0)
+            for ref in running:
+                ray.cancel(ref)
+        raise

@@ -35,8 +35,6 @@ class FoldQuantileStopping(FIFOScheduler):
     ) -> None:
         super().__init__()
         self.mode = mode
-        self.n_folds = n_folds
-        self.quantile = quantile
         self.rule = QuantileRule(
             mode=mode,
             n_folds=n_folds,
@@ -78,6 +76,6 @@ class FoldQuantileStopping(FIFOScheduler):
 
     def debug_string(self) -> str:
         return (
-            f"FoldQuantileStopping(q={self.quantile}): {len(self.rule.completed)} completed "
+            f"FoldQuantileStopping(q={self.rule.quantile}): {len(self.rule.completed)} completed "
             "trials as reference"
         )
