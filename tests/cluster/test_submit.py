@@ -18,6 +18,7 @@ from ray.job_submission import JobSubmissionClient
 from sklearn.datasets import load_breast_cancer
 
 from factories import write_sweep
+from hpsearch.status import TrialStatus
 from hpsearch.store.records import load_records
 from integration.mlflow_server import admin_client, create_user, set_password
 
@@ -119,6 +120,72 @@ def test_submit_wait_runs_on_both_nodes_and_registers(
     assert len(model.predict(X)) == 20
     artifacts = {a.path for a in client.list_artifacts(state["parent_run_id"], "reports")}
     assert "reports/model_card.md" in artifacts
+
+
+OWN_MODULE = """
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+
+
+class Shrink(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    def __init__(self, power=0.5):
+        self.power = power
+
+    def fit(self, X, y=None):
+        self.scale_ = np.abs(np.asarray(X, dtype=float)).max(axis=0) + 1e-9
+        self.n_features_in_ = self.scale_.shape[0]
+        return self
+
+    def transform(self, X):
+        values = np.asarray(X, dtype=float) / self.scale_
+        return np.sign(values) * np.abs(values) ** self.power
+
+
+def make():
+    return Shrink()
+"""
+
+
+def test_own_pipeline_module_is_shipped_to_every_node(
+    tmp_path: Path, token_cluster: LocalCluster
+) -> None:
+    """The module lives only in the submitter's project folder: the nodes import it from
+    the job's py_modules, and the registered model carries it (code_paths)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    name = f"own_{tmp_path.name.replace('-', '_')}"
+    (project / f"{name}.py").write_text(OWN_MODULE, encoding="utf-8")
+    trials = 6
+    sweep = write_sweep(
+        project / "sweep.yaml",
+        name="cluster-own",
+        seed=7,
+        cv={"folds": 3},
+        search={"spaces": ["logistic_regression", "random_forest"], "trials": trials},
+        thresholds={"accuracy": 0.8},
+        tracking={"uri": token_cluster.mlflow_uri, "registered_model": "cluster-own"},
+        pipeline=f"{name}:make",
+    )
+    storage = tmp_path / "sweeps"
+    done = cli(
+        token_cluster, tmp_path, "submit", str(sweep), "--address", token_cluster.address,
+        "--storage", str(storage), "--wait",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    root = only_sweep(storage)
+    records = load_records(root / "trials.jsonl")
+    assert len(records) == trials
+    assert not [r for r in records if r.status == TrialStatus.FAILED], records
+    state = json.loads((root / "sweep.json").read_text())
+    runs = children(token_cluster, state["parent_run_id"])
+    nodes = Counter(r.data.tags["hpsearch.node_id"] for r in runs)
+    assert len(nodes) == 2, f"trials ran on {nodes}: both nodes must import the module"
+    assert name not in sys.modules
+    mlflow.set_tracking_uri(token_cluster.mlflow_uri)
+    model = mlflow.pyfunc.load_model("models:/cluster-own@candidate")
+    X = load_breast_cancer(as_frame=True).data.head(20)
+    assert len(model.predict(X)) == 20
+    assert name in sys.modules  # imported from the model's own code_paths copy
 
 
 def test_sqlite_tracking_refused_for_remote_address(tmp_path: Path) -> None:

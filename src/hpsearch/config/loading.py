@@ -75,17 +75,21 @@ def load_sweep(path: str | Path) -> SweepConfig:
 
 
 def resolve_paths(*, config: SweepConfig, base: Path) -> SweepConfig:
-    """Make the data source and space-file paths absolute, relative to ``base``."""
+    """Make the data source, space-file and pipeline paths absolute, relative to ``base``
+    (a pipeline factory without ``path`` is imported from ``base``, the sweep file's folder,
+    when it is not installed)."""
     source = config.data.source
     if not source.startswith("sklearn:"):
         source = _resolve(source, base)
     spaces = tuple(_resolve(s, base) if _looks_like_path(s) else s for s in config.search.spaces)
-    return config.model_copy(
-        update={
-            "data": config.data.model_copy(update={"source": source}),
-            "search": config.search.model_copy(update={"spaces": spaces}),
-        }
-    )
+    update: dict[str, Any] = {
+        "data": config.data.model_copy(update={"source": source}),
+        "search": config.search.model_copy(update={"spaces": spaces}),
+    }
+    if config.pipeline is not None:
+        folder = _resolve(config.pipeline.path or ".", base)
+        update["pipeline"] = config.pipeline.model_copy(update={"path": folder})
+    return config.model_copy(update=update)
 
 
 def with_overrides(

@@ -14,6 +14,7 @@ from hpsearch.config.metrics import Task, default_primary, get_metric, metrics_f
 SKLEARN_DATASETS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_FACTORY_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 
 
 class _Section(BaseModel):
@@ -123,6 +124,27 @@ class TrackingConfig(_Section):
         return None if value is None else check_no_credentials(value)
 
 
+class PipelineConfig(_Section):
+    """Your own pipeline: ``factory`` is ``package.module:function``, imported from ``path``
+    (a folder; relative to the sweep file, which is the default) or from where it is
+    installed. The function returns an unfitted Pipeline ending in a step named ``model``,
+    or a transformer that hpsearch puts in front of each family's model."""
+
+    factory: str
+    path: str | None = None
+
+    @field_validator("factory")
+    @classmethod
+    def _check_factory(cls, value: str) -> str:
+        if not _FACTORY_RE.match(value):
+            raise ValueError(
+                f"pipeline factory {value!r} must look like package.module:function "
+                "(a module import path, a colon, the function's name), e.g. "
+                "features:make_pipeline"
+            )
+        return value
+
+
 class RayConfig(_Section):
     address: str | None = None
     cpus_per_trial: float = Field(1.0, gt=0)
@@ -145,6 +167,13 @@ class SweepConfig(_Section):
     selection: SelectionConfig = SelectionConfig()
     tracking: TrackingConfig = TrackingConfig()
     ray: RayConfig = RayConfig()
+    pipeline: PipelineConfig | None = None
+
+    @field_validator("pipeline", mode="before")
+    @classmethod
+    def _pipeline_shorthand(cls, value: object) -> object:
+        """``pipeline: features:make`` is short for ``pipeline: {factory: features:make}``."""
+        return {"factory": value} if isinstance(value, str) else value
 
     @field_validator("name")
     @classmethod

@@ -24,11 +24,13 @@ import yaml
 from hpsearch.config import SweepConfig, load_sweep
 from hpsearch.config.credentials import check_no_credentials
 from hpsearch.errors import BadInputError
+from hpsearch.spaces.factory import PipelineFactory, module_location
 
 STOP_WAIT_S = 90
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 DEFAULT_CLUSTER_STORAGE = "~/hpsearch/sweeps"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+CODE_DIR = "code"  # the sweep's own pipeline module, in the job's working dir
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,36 @@ def _stage_data(*, source: str, staging: Path, upload: bool) -> str:
     return f"data/{path.name}"
 
 
+def _stage_code(*, config: SweepConfig, staging: Path) -> None:
+    """The sweep's own pipeline module (its top-level package or file) into ``code/``."""
+    assert config.pipeline is not None
+    source = module_location(
+        PipelineFactory(reference=config.pipeline.factory, path=config.pipeline.path)
+    )
+    if source.is_dir():
+        shutil.copytree(
+            source, staging / CODE_DIR / source.name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    else:
+        # Ray's job client uploads py_modules entries as directories only (2.60: "must be an
+        # existing directory" for a .py file), so a one-file module ships as a package of
+        # the same name whose __init__ is the file: ``import name`` and pickles match.
+        package = staging / CODE_DIR / source.stem
+        package.mkdir(parents=True)
+        shutil.copyfile(source, package / "__init__.py")
+
+
+def staged_code(staging: Path) -> list[str]:
+    """What ``code/`` holds: shipped to every worker of the job as Ray ``py_modules``, so
+    trial actors on every node import the pipeline module (the working dir reaches the
+    driver only, ``compat/ray_job.py``)."""
+    folder = staging / CODE_DIR
+    return sorted(str(p) for p in folder.iterdir()) if folder.is_dir() else []
+
+
 def stage_sweep(*, config: SweepConfig, upload_data: bool) -> Path:
-    """A working directory holding the sweep file, its space files and the data file."""
+    """A working directory holding the sweep file, its space files, the data file and the
+    sweep's own pipeline module."""
     staging = Path(tempfile.mkdtemp(prefix="hpsearch-job-"))
     raw = config.model_dump(mode="json")
     raw["data"]["source"] = _stage_data(
@@ -132,6 +162,9 @@ def stage_sweep(*, config: SweepConfig, upload_data: bool) -> Path:
         else:
             spaces.append(entry)
     raw["search"]["spaces"] = spaces
+    if config.pipeline is not None:
+        raw["pipeline"] = {"factory": config.pipeline.factory, "path": CODE_DIR}
+        _stage_code(config=config, staging=staging)
     (staging / "sweep.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return staging
 
@@ -148,6 +181,8 @@ def _runtime_env(working_dir: Path | None) -> dict[str, Any]:
     }
     if working_dir is not None:
         env["working_dir"] = str(working_dir)
+        if staged_code(working_dir):
+            env["py_modules"] = staged_code(working_dir)
     return env
 
 

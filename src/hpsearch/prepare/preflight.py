@@ -8,6 +8,8 @@ from hpsearch.config import SweepConfig
 from hpsearch.prepare.leakage import LeakageReport, check_leakage
 from hpsearch.prepare.split import SplitData, prepare_data
 from hpsearch.spaces import SearchSpace, load_spaces
+from hpsearch.spaces.factory import PipelineFactory
+from hpsearch.spaces.savable import check_savable
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,16 @@ def run_preflight(config: SweepConfig) -> Preflight:
     Raises ``BadInputError`` for bad spaces or data. Leakage errors are *returned* in
     the report (so the caller can save it first) and raised by ``raise_if_failed``.
     """
-    spaces = load_spaces(entries=config.search.spaces, task=config.task)  # each validated
+    own = config.pipeline
+    factory = None if own is None else PipelineFactory(reference=own.factory, path=own.path)
+    spaces = load_spaces(entries=config.search.spaces, task=config.task, pipeline=factory)
     data = prepare_data(config)
     report = check_leakage(data=data, config=config)
+    for space in spaces:  # the sweep's own pipeline: fitted and saved once, before any trial
+        check_savable(
+            space=space,
+            X=data.development.X,
+            y=data.development.y,
+            column_types=data.column_types,
+        )
     return Preflight(config=config, data=data, leakage=report, spaces=spaces)

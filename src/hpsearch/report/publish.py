@@ -46,6 +46,7 @@ def publish(*, session: SweepSession, verdict: Verdict, model: Pipeline) -> Publ
         model=model,
         X_example=session.pre.data.development.X,
         extra_trusted=space.trusted_types,
+        pipeline=space.pipeline,
     )
     version = None
     if verdict.passed:

@@ -15,9 +15,10 @@ from hpsearch.config.metrics import Task
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
 from hpsearch.spaces.distributions import FORMAT_HINT, parse_distribution, parse_start
+from hpsearch.spaces.factory import PipelineFactory, make_estimator
 from hpsearch.spaces.model import PREPROCESSING, FrozenMapping, Preprocessing, SearchSpace
 from hpsearch.spaces.pipelines import build_pipeline, check_param_paths, valid_param_paths
-from hpsearch.spaces.trust import pipeline_types, untrusted
+from hpsearch.spaces.trust import pipeline_types, qualified_name, untrusted
 
 SPACES_DIR_ENV = "HPSEARCH_SPACES_DIR"
 _TASKS: tuple[Task, ...] = ("classification", "regression")
@@ -100,10 +101,12 @@ def _read_yaml(path: Path) -> Any:
         raise BadInputError(f"search space {path} cannot be read: {exc}.") from None
 
 
-def load_space(*, entry: str, task: Task) -> SearchSpace:
-    """Load one family by shipped name or by (absolute) path, and check it completely."""
+def load_space(*, entry: str, task: Task, pipeline: PipelineFactory | None = None) -> SearchSpace:
+    """Load one family by shipped name or by (absolute) path, and check it completely;
+    with ``pipeline`` (the sweep's own), its parameter paths are checked against that."""
     path = _resolve_entry(entry=entry, task=task)
-    space = _parse_space(raw=_read_yaml(path), source=str(path), task=task)
+    raw = _with_factory_model(raw=_read_yaml(path), source=str(path), pipeline=pipeline)
+    space = _parse_space(raw=raw, source=str(path), task=task, pipeline=pipeline)
     if not _is_path(entry) and space.family != entry:
         raise BadInputError(
             f"search space {path}: `family` is {space.family!r} but the file is named {entry!r}. "
@@ -113,9 +116,11 @@ def load_space(*, entry: str, task: Task) -> SearchSpace:
     return space
 
 
-def load_spaces(*, entries: Sequence[str], task: Task) -> tuple[SearchSpace, ...]:
+def load_spaces(
+    *, entries: Sequence[str], task: Task, pipeline: PipelineFactory | None = None
+) -> tuple[SearchSpace, ...]:
     """Load every entry of ``search.spaces``; family names must be unique."""
-    spaces = tuple(load_space(entry=e, task=task) for e in entries)
+    spaces = tuple(load_space(entry=e, task=task, pipeline=pipeline) for e in entries)
     seen: dict[str, str] = {}
     for space in spaces:
         if space.family in seen:
@@ -128,41 +133,32 @@ def load_spaces(*, entries: Sequence[str], task: Task) -> tuple[SearchSpace, ...
     return spaces
 
 
-def _parse_space(*, raw: Any, source: str, task: Task) -> SearchSpace:
+def _with_factory_model(*, raw: Any, source: str, pipeline: PipelineFactory | None) -> Any:
+    """A space used with a full Pipeline of the user's may leave out ``estimator`` (it is the
+    pipeline's ``model`` step); one that names it must name that step's class."""
+    if pipeline is None or not isinstance(raw, dict):
+        return raw
+    kind, made = make_estimator(pipeline)
+    if kind != "full":
+        return raw
+    model = qualified_name(made.named_steps["model"])
+    named = raw.get("estimator")
+    if named is None:
+        return {**raw, "estimator": model}
+    if named != model:
+        raise BadInputError(
+            f"search space {source}: estimator {named!r}, but the model step of the pipeline "
+            f"from {pipeline.reference}() is {model}. Fix: leave `estimator` out of this "
+            "space file (the pipeline's model step is used), or change the pipeline's model."
+        )
+    return raw
+
+
+def _parse_space(
+    *, raw: Any, source: str, task: Task, pipeline: PipelineFactory | None = None
+) -> SearchSpace:
     where = f"search space {source}"
-    if not isinstance(raw, dict):
-        raise BadInputError(
-            f"{where} must be a YAML mapping with keys {', '.join(_TOP_KEYS)}, got "
-            f"{type(raw).__name__}. Fix: {FORMAT_HINT}."
-        )
-    unknown = [k for k in raw if k not in _TOP_KEYS]
-    if unknown:
-        raise BadInputError(
-            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(_TOP_KEYS)}. "
-            "Fix: remove it or correct its spelling."
-        )
-    for key in ("family", "estimator"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            raise BadInputError(
-                f"{where}: `{key}` must be a non-empty string, got {raw.get(key)!r}. "
-                f"Fix: add it ({FORMAT_HINT})."
-            )
-    family = raw["family"]
-    if not _NAME_RE.match(family):
-        raise BadInputError(
-            f"{where}: family {family!r} must start with a letter or digit and contain only "
-            "letters, digits, '_', '-' and '.'. Fix: rename it."
-        )
-    file_task = raw.get("task", task)
-    if file_task not in _TASKS:
-        raise BadInputError(
-            f"{where}: task {file_task!r} is not one of {', '.join(_TASKS)}. Fix: correct it."
-        )
-    if file_task != task:
-        raise BadInputError(
-            f"{where}: this is a {file_task} space but the sweep's task is {task}. "
-            f"Fix: use a {task} family, or change the sweep's task."
-        )
+    family = _check_header(raw, where=where, task=task)
     fixed = _mapping(raw.get("fixed"), where=f"{where}: `fixed`")
     params_raw = _mapping(raw.get("params"), where=f"{where}: `params`")
     params = {
@@ -185,9 +181,48 @@ def _parse_space(*, raw: Any, source: str, task: Task) -> SearchSpace:
         start=parse_start(raw.get("start"), params=params, where=where),
         early_stopping_rounds=_rounds(raw.get("early_stopping_rounds", 0), where=where),
         trusted_types=_names(raw.get("trusted_types"), where=where),
+        pipeline=pipeline,
     )
     _check_estimator_task(space)
     return space
+
+
+def _check_header(raw: Any, *, where: str, task: Task) -> str:
+    """Check the mapping, its keys, family, estimator and task; return the family."""
+    if not isinstance(raw, dict):
+        raise BadInputError(
+            f"{where} must be a YAML mapping with keys {', '.join(_TOP_KEYS)}, got "
+            f"{type(raw).__name__}. Fix: {FORMAT_HINT}."
+        )
+    unknown = [k for k in raw if k not in _TOP_KEYS]
+    if unknown:
+        raise BadInputError(
+            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(_TOP_KEYS)}. "
+            "Fix: remove it or correct its spelling."
+        )
+    for key in ("family", "estimator"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise BadInputError(
+                f"{where}: `{key}` must be a non-empty string, got {raw.get(key)!r}. "
+                f"Fix: add it ({FORMAT_HINT})."
+            )
+    family: str = raw["family"]
+    if not _NAME_RE.match(family):
+        raise BadInputError(
+            f"{where}: family {family!r} must start with a letter or digit and contain only "
+            "letters, digits, '_', '-' and '.'. Fix: rename it."
+        )
+    file_task = raw.get("task", task)
+    if file_task not in _TASKS:
+        raise BadInputError(
+            f"{where}: task {file_task!r} is not one of {', '.join(_TASKS)}. Fix: correct it."
+        )
+    if file_task != task:
+        raise BadInputError(
+            f"{where}: this is a {file_task} space but the sweep's task is {task}. "
+            f"Fix: use a {task} family, or change the sweep's task."
+        )
+    return family
 
 
 def _names(value: Any, *, where: str) -> tuple[str, ...]:
@@ -242,12 +277,17 @@ def _check_estimator_task(space: SearchSpace) -> None:
         )
 
 
+def _own(space: SearchSpace) -> tuple[str, ...]:
+    """The sweep's own pipeline module: trusted, because the sweep file names it."""
+    return () if space.pipeline is None else (space.pipeline.top_level,)
+
+
 def validate_space_keys(space: SearchSpace) -> None:
     """Every parameter path must exist in the built pipeline's ``get_params()``, and every
     class the pipeline holds must be one a registered model may hold (``trust.py``)."""
     pipeline = build_pipeline(space=space, params={}, column_types=_PROBE_COLUMNS)
     check_param_paths(paths=space.params, valid=valid_param_paths(pipeline), source=space.source)
-    unknown = untrusted(pipeline_types(pipeline), extra=space.trusted_types)
+    unknown = untrusted(pipeline_types(pipeline), extra=space.trusted_types, own=_own(space))
     if unknown:
         raise BadInputError(
             f"search space {space.source}: the pipeline holds {', '.join(unknown)}, which "

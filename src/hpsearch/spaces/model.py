@@ -14,6 +14,7 @@ from optuna.distributions import (
 )
 
 from hpsearch.config.metrics import Task
+from hpsearch.spaces.factory import PipelineFactory
 
 Preprocessing = Literal["onehot", "native"]
 PREPROCESSING: tuple[Preprocessing, ...] = ("onehot", "native")
@@ -63,6 +64,7 @@ class SearchSpace:
     start: tuple[Mapping[str, Any], ...] = ()
     early_stopping_rounds: int = 0  # boosting: rounds without improvement before stopping
     trusted_types: tuple[str, ...] = ()  # classes outside hpsearch's libraries, trusted
+    pipeline: PipelineFactory | None = None  # the sweep's own pipeline (``factory.py``)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, YAML/JSON-friendly view for lineage logging."""
@@ -76,6 +78,7 @@ class SearchSpace:
             "preprocessing": self.preprocessing,
             "start": [dict(c) for c in self.start],
             "early_stopping_rounds": self.early_stopping_rounds,
+            "pipeline": None if self.pipeline is None else self.pipeline.to_dict(),
         }
 
 

@@ -27,6 +27,7 @@ from sklearn.utils import get_tags
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
 from hpsearch.spaces.estimators import cap_threads, model_param_paths, seed_model, wire_categories
+from hpsearch.spaces.factory import make_estimator
 from hpsearch.spaces.native import build_native_preprocessor
 from hpsearch_runtime.categories import to_category_strings
 from hpsearch_runtime.columns import date_part_names, date_parts, joined_text
@@ -211,12 +212,37 @@ def build_pipeline(
     """``preprocess`` + ``model`` for one configuration of ``space``.
 
     ``preprocess`` is impute + scale + one-hot, or, for ``preprocessing: native`` spaces,
-    the columns as they are with categorical ones as pandas categories (``native.py``).
+    the columns as they are with categorical ones as pandas categories (``native.py``); a
+    sweep with its own pipeline (``space.pipeline``, ``factory.py``) replaces both.
     ``fixed`` values of the form ``{class: import.path, ...}`` become fresh estimator instances
     (e.g. the SVC inside ``CalibratedClassifierCV``). Every unset ``random_state`` of the model,
     nested ones included, gets ``seed`` unless the space fixes or tunes it; the model's thread
     parameter is capped at ``n_jobs``, the CPUs the trial reserved (``estimators.cap_threads``).
     """
+    pipeline, model = _assemble(space=space, column_types=column_types, seed=seed)
+    check_param_paths(paths=params, valid=valid_param_paths(pipeline), source=space.source)
+    if seed is not None:
+        seed_model(model=model, fixed=space.fixed, params=params, seed=seed)
+    pipeline.set_params(**params)
+    cap_threads(model=model, n_jobs=n_jobs)
+    return pipeline
+
+
+def _assemble(
+    *, space: SearchSpace, column_types: ColumnTypes, seed: int | None
+) -> tuple[Pipeline, BaseEstimator]:
+    """The unparametrised pipeline and its model: the sweep's own pipeline when it has one
+    (a full Pipeline, or its transformer in front of the family's model), else hpsearch's."""
+    if space.pipeline is not None:
+        kind, made = make_estimator(space.pipeline)
+        if kind == "full":
+            assert isinstance(made, Pipeline)
+            fixed = {k: _instantiate(v, source=space.source) for k, v in space.fixed.items()}
+            model = made.named_steps["model"]
+            model.set_params(**fixed)
+            return made, model
+        model = _instantiate({"class": space.estimator, **space.fixed}, source=space.source)
+        return Pipeline([("preprocess", made), ("model", model)]), model
     model = _instantiate({"class": space.estimator, **space.fixed}, source=space.source)
     if space.preprocessing == "native":
         preprocess = build_native_preprocessor(column_types)
@@ -225,10 +251,4 @@ def build_pipeline(
         preprocess = build_preprocessor(
             column_types, seed=0 if seed is None else seed, sparse=accepts_sparse(model)
         )
-    pipeline = Pipeline([("preprocess", preprocess), ("model", model)])
-    check_param_paths(paths=params, valid=valid_param_paths(pipeline), source=space.source)
-    if seed is not None:
-        seed_model(model=model, fixed=space.fixed, params=params, seed=seed)
-    pipeline.set_params(**params)
-    cap_threads(model=model, n_jobs=n_jobs)
-    return pipeline
+    return Pipeline([("preprocess", preprocess), ("model", model)]), model

@@ -41,11 +41,16 @@ def pipeline_types(pipeline: Pipeline) -> set[str]:
     return found
 
 
-def untrusted(types: Iterable[str], *, extra: Iterable[str] = ()) -> list[str]:
-    """The types hpsearch does not trust and the space does not list."""
+def untrusted(
+    types: Iterable[str], *, extra: Iterable[str] = (), own: Iterable[str] = ()
+) -> list[str]:
+    """The types hpsearch does not trust and the space does not list; ``own`` names the
+    modules of the sweep's own pipeline (``pipeline:`` in the sweep file), whose every type
+    is trusted."""
     listed = set(extra)
+    prefixes = TRUSTED_PREFIXES + tuple(f"{module}." for module in own)
     return sorted(
         t
         for t in types
-        if not t.startswith(TRUSTED_PREFIXES) and t not in TRUSTED_NAMES and t not in listed
+        if not t.startswith(prefixes) and t not in TRUSTED_NAMES and t not in listed
     )

@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 
 import hpsearch_runtime
 from hpsearch.compat.mlflow_uri import using_tracking_uri
+from hpsearch.spaces.factory import PipelineFactory, module_location
 from hpsearch.spaces.trust import untrusted
 
 CANDIDATE_ALIAS = "candidate"
@@ -34,11 +35,14 @@ def _pip_requirements(types: list[str]) -> list[str]:
     return [f"{name}=={metadata.version(name)}" for name in needed]
 
 
-def trusted_types(model: Pipeline, *, extra: Sequence[str] = ()) -> list[str]:
+def trusted_types(
+    model: Pipeline, *, extra: Sequence[str] = (), own: Sequence[str] = ()
+) -> list[str]:
     """Types skops does not trust by default that the pipeline legitimately contains: those
-    of hpsearch's libraries and those its space file lists (settled at preflight)."""
+    of hpsearch's libraries, those its space file lists and those of the sweep's own
+    pipeline module (settled at preflight)."""
     found = sio.get_untrusted_types(data=sio.dumps(model))
-    unexpected = untrusted(found, extra=extra)
+    unexpected = untrusted(found, extra=extra, own=own)
     if unexpected:  # the preflight refuses these; reaching here is a bug
         raise RuntimeError(f"the pipeline holds types nobody trusted: {unexpected}")
     return list(found)
@@ -51,11 +55,14 @@ def log_model(
     model: Pipeline,
     X_example: pd.DataFrame,
     extra_trusted: Sequence[str] = (),
+    pipeline: PipelineFactory | None = None,
 ) -> str:
-    """Log the fitted pipeline on the parent run with signature and input example."""
+    """Log the fitted pipeline on the parent run with signature and input example; with the
+    sweep's own ``pipeline``, its module ships with the model (MLflow ``code_paths``)."""
     example = X_example.head(5)
     signature = infer_signature(example, model.predict(example))
-    trusted = trusted_types(model, extra=extra_trusted)
+    own = () if pipeline is None else (pipeline.top_level,)
+    trusted = trusted_types(model, extra=extra_trusted, own=own)
     with (
         using_tracking_uri(tracking_uri),
         tempfile.TemporaryDirectory(prefix="hpsearch-code-") as staging,
@@ -68,21 +75,32 @@ def log_model(
             input_example=example,
             pip_requirements=_pip_requirements(trusted),
             skops_trusted_types=trusted,
-            code_paths=_code_paths(trusted=trusted, staging=Path(staging)),
+            code_paths=_code_paths(trusted=trusted, staging=Path(staging), pipeline=pipeline),
         )
     return str(info.model_uri)
 
 
-def _code_paths(*, trusted: list[str], staging: Path) -> list[str] | None:
+def _code_paths(
+    *, trusted: list[str], staging: Path, pipeline: PipelineFactory | None
+) -> list[str] | None:
     """``hpsearch_runtime`` (numpy, pandas and scikit-learn only), shipped with a model whose
-    pipeline holds one of its types, so the model loads where hpsearch is not installed."""
-    if not any(t.startswith("hpsearch_runtime.") for t in trusted):
-        return None
-    target = staging / "hpsearch_runtime"
-    shutil.copytree(
-        Path(hpsearch_runtime.__file__).parent, target, ignore=shutil.ignore_patterns("__pycache__")
-    )
-    return [str(target)]
+    pipeline holds one of its types, and the sweep's own pipeline module, so the model loads
+    where neither hpsearch nor that module is installed."""
+    paths = []
+    if any(t.startswith("hpsearch_runtime.") for t in trusted):
+        paths.append(_copy(Path(hpsearch_runtime.__file__).parent, staging=staging))
+    if pipeline is not None:
+        paths.append(_copy(module_location(pipeline), staging=staging))
+    return paths or None
+
+
+def _copy(source: Path, *, staging: Path) -> str:
+    target = staging / source.name
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        shutil.copyfile(source, target)
+    return str(target)
 
 
 def register_candidate(
