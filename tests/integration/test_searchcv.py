@@ -115,6 +115,60 @@ def test_same_keys_and_equal_scores_as_scikit_learn_for_equal_candidates() -> No
         assert list(ours.classes_) == [0, 1] and ours.n_features_in_ == X.shape[1]
 
 
+def _counting_scaler() -> type:
+    """A scaler that appends a line to ``log`` per fit (defined here: Ray workers get it
+    pickled by value)."""
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    class CountingScaler(TransformerMixin, BaseEstimator):
+        def __init__(self, log: str = "", center: bool = True) -> None:
+            self.log = log
+            self.center = center
+
+        def fit(self, X: Any, y: Any = None) -> Any:
+            with open(self.log, "a", encoding="utf-8") as out:
+                out.write(f"{len(X)}\n")
+            self.mean_ = X.mean(axis=0) if self.center else np.zeros(X.shape[1])
+            self.scale_ = X.std(axis=0) + 1e-12
+            return self
+
+        def transform(self, X: Any) -> Any:
+            return (X - self.mean_) / self.scale_
+
+    return CountingScaler
+
+
+def test_fold_cache_fits_the_prefix_once_per_fold_with_equal_scores(tmp_path: Any) -> None:
+    from sklearn.pipeline import Pipeline
+
+    X, y = load_breast_cancer(return_X_y=True)
+    folds = KFold(3, shuffle=True, random_state=0)
+    scaler = _counting_scaler()
+    fits: dict[str, list[int]] = {}
+    results = {}
+    for cached in (True, False):
+        log = tmp_path / f"fits-{cached}.txt"
+        model = Pipeline([("scale", scaler(log=str(log))), ("model", LogisticRegression())])
+        search = SearchCV(model, {"model__C": loguniform(1e-3, 1e2)}, n_trials=8, cv=folds,
+                          random_state=0, early_stopping=False, fold_cache=cached)  # fmt: skip
+        results[cached] = search.fit(X, y).cv_results_
+        fits[str(cached)] = [int(n) for n in log.read_text().split()]
+    # cached: one prefix fit per fold (on that fold's training rows) and the refit on all
+    assert sorted(fits["True"]) == sorted([*(len(t) for t, _ in folds.split(X)), len(X)])
+    assert len(fits["False"]) == 8 * 3 + 1
+    assert results[True]["params"] == results[False]["params"]
+    for k in range(3):
+        np.testing.assert_allclose(
+            results[True][f"split{k}_test_score"], results[False][f"split{k}_test_score"]
+        )
+    # a tuned parameter of an earlier step: every trial fits the whole pipeline again
+    log = tmp_path / "fits-tuned.txt"
+    model = Pipeline([("scale", scaler(log=str(log))), ("model", LogisticRegression())])
+    SearchCV(model, {"scale__center": [True, False], "model__C": [0.1, 1.0]}, n_trials=4,
+             cv=folds, random_state=0, early_stopping=False).fit(X, y)  # fmt: skip
+    assert len(log.read_text().split()) == 4 * 3 + 1
+
+
 def test_conditional_space_scipy_distributions_and_pruned_trials() -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     search = SearchCV(

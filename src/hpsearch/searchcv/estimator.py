@@ -24,16 +24,26 @@ from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from hpsearch.searchcv.evaluate import CandidateResult, FoldPlan, evaluate_candidate
+from hpsearch.searchcv.evaluate import CandidateResult, FoldData, FoldPlan, evaluate_candidate
+from hpsearch.searchcv.prefix import fit_prefix, nbytes, prefix_plan
 from hpsearch.searchcv.results import cv_results, statuses
 from hpsearch.searchcv.scoring import check_failures, make_scorers
 
 
 def _run_task(
-    plan: FoldPlan, X: Any, y: Any, params: dict[str, Any], thresholds: list[float | None]
-) -> CandidateResult:
+    plan: FoldPlan, X: Any, y: Any, params: dict[str, Any], thresholds: list[float | None],
+    *folds: FoldData,
+) -> CandidateResult:  # fmt: skip
     """The body of one Ray task (module-level: workers import it by name)."""
-    return evaluate_candidate(plan=plan, X=X, y=y, params=params, thresholds=thresholds)
+    return evaluate_candidate(
+        plan=plan, X=X, y=y, params=params, thresholds=thresholds, folds=folds or None
+    )
+
+
+def _prefix_task(plan: FoldPlan, X: Any, y: Any, fold: int) -> tuple[FoldData | None, int]:
+    """One fold of the fold cache and its size (-1: it could not be fitted)."""
+    data = fit_prefix(plan, X, y, fold)
+    return data, nbytes(data) if data is not None else -1
 
 
 def _estimator_has(attr: str) -> Callable[[Any], bool]:
@@ -57,7 +67,10 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
     after a fold where its running mean falls behind the best quarter of the completed
     trials (such a trial is in ``cv_results_`` with NaN scores and is never selected).
     ``concurrency``: trials at once ("auto": the Ray cluster's CPUs). ``ray_address``: a
-    cluster to join (None: a local Ray, started once per process).
+    cluster to join (None: a local Ray, started once per process). ``fold_cache``: when the
+    estimator is a ``Pipeline`` and only its last step is tuned, its other steps are fitted
+    once per fold (on that fold's training rows) instead of once per trial and fold; the
+    scores are the same, and each trial's fit time includes the fold's share.
     """
 
     def __init__(
@@ -76,6 +89,7 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         tracking_uri: str | None = None,
         experiment: str | None = None,
         error_score: Any = np.nan,
+        fold_cache: bool = True,
     ) -> None:
         self.estimator = estimator
         self.param_distributions = param_distributions
@@ -90,6 +104,7 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.error_score = error_score
+        self.fold_cache = fold_cache
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -176,7 +191,13 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
             refit_metric=plan.refit_metric,
             early_stopping=bool(self.early_stopping),
         )
-        with ray_pool.shipped(task=_run_task, plan=plan, X=X, y=y) as (submit, fetch):
+        keys = [p.name for sub in space.subspaces for p in sub]
+        cache = prefix_plan(plan=plan, keys=keys, scoring=self.scoring).cacheable
+        prefix = _prefix_task if cache and self.fold_cache else None
+        with ray_pool.shipped(task=_run_task, plan=plan, X=X, y=y, prefix=prefix) as (
+            submit,
+            fetch,
+        ):
             return run_loop(space=space, settings=settings, submit=submit, fetch=fetch)
 
     def _open_run(self, *, n_splits: int) -> Any:

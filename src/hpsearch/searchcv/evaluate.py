@@ -35,6 +35,16 @@ class FoldPlan:
 
 
 @dataclass(frozen=True)
+class FoldData:
+    """A fold's fitted pipeline prefix output (``prefix.fit_prefix``): every trial fits only
+    the last step on it."""
+
+    X_train: Any
+    X_test: Any
+    fit_time: float  # the prefix's fit and transform, added to each trial's fit time
+
+
+@dataclass(frozen=True)
 class CandidateResult:
     params: dict[str, Any]
     status: TrialStatus
@@ -70,15 +80,26 @@ def _fold_params(params: Mapping[str, Any], rows: np.ndarray, n_rows: int) -> di
 
 def _score_fold(
     *, plan: FoldPlan, X: Any, y: Any, fold: tuple[np.ndarray, np.ndarray], n_rows: int,
-    params: dict[str, Any],
+    params: dict[str, Any], cached: FoldData | None,
 ) -> tuple[dict[str, float], float, float]:  # fmt: skip
-    """Fit on the fold's training rows, score on its test rows: (scores, fit s, score s)."""
+    """Fit on the fold's training rows, score on its test rows: (scores, fit s, score s).
+    With ``cached``, only the pipeline's last step is fitted, on the prefix's output."""
     train, test = fold
     model = clone(plan.estimator).set_params(**clone(params, safe=False))
+    fit_params = _fold_params(plan.fit_params, train, n_rows)
     started = time.perf_counter()
-    model.fit(take(X, train), take(y, train), **_fold_params(plan.fit_params, train, n_rows))
+    if cached is None:
+        model.fit(take(X, train), take(y, train), **fit_params)
+        X_test = take(X, test)
+    else:
+        last = model.steps[-1][0]
+        model = model.steps[-1][1]
+        own = {k[len(last) + 2 :]: v for k, v in fit_params.items()}
+        model.fit(cached.X_train, take(y, train), **own)
+        X_test = cached.X_test
+        started -= cached.fit_time
     fitted = time.perf_counter()
-    X_test, y_test = take(X, test), take(y, test)
+    y_test = take(y, test)
     try:
         scores = {name: float(s(model, X_test, y_test)) for name, s in plan.scorers.items()}
     except Exception:  # as scikit-learn: a fold that fitted but cannot be scored
@@ -94,11 +115,13 @@ def _behind(value: float, reference: float | None) -> bool:
 
 
 def evaluate_candidate(
-    *, plan: FoldPlan, X: Any, y: Any, params: dict[str, Any], thresholds: Sequence[float | None]
-) -> CandidateResult:
+    *, plan: FoldPlan, X: Any, y: Any, params: dict[str, Any], thresholds: Sequence[float | None],
+    folds: Sequence[FoldData] | None = None,
+) -> CandidateResult:  # fmt: skip
     """Every fold in order, or fewer when the trial falls behind ``thresholds`` (PRUNED).
     A fold that raises gets ``error_score`` (as in scikit-learn, the other folds still run)
-    unless ``error_score`` is ``"raise"``; the trial is then FAILED."""
+    unless ``error_score`` is ``"raise"``; the trial is then FAILED. ``folds``: the fold
+    cache (``prefix``), one per split, or None."""
     began = time.time()
     n_folds = len(plan.splits)
     scores = {name: [float("nan")] * n_folds for name in plan.scorers}
@@ -110,8 +133,9 @@ def evaluate_candidate(
         started = time.perf_counter()
         try:
             fold_scores, fit_s, score_s = _score_fold(
-                plan=plan, X=X, y=y, fold=fold, n_rows=n_rows, params=params
-            )
+                plan=plan, X=X, y=y, fold=fold, n_rows=n_rows, params=params,
+                cached=folds[k] if folds else None,
+            )  # fmt: skip
         except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}")
             fit_times.append(time.perf_counter() - started)
