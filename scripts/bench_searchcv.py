@@ -145,6 +145,10 @@ def section(results: list[dict[str, Any]], *, trials: int, repeats: int, first: 
         )
     lines += [
         "",
+        "SearchCV's fold cache applies to the two Pipeline cases (only the model is tuned: the "
+        "steps before it are fitted once per fold, not once per trial and fold); "
+        "RandomizedSearchCV refits them in every candidate.",
+        "",
         *(
             f"- {r['case'].name}: {r['case'].note}; walls (s) "
             + ", ".join(f"{k} {[round(w, 2) for w in v]}" for k, v in r["walls"].items())

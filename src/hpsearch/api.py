@@ -137,6 +137,7 @@ def run(
     the CLI's exit code.
     """
     from hpsearch.config import with_overrides
+    from hpsearch.tune.optuna_output import quiet_optuna
     from hpsearch.tune.runtime import begin_ray
 
     where = Path(storage).expanduser()
@@ -145,9 +146,10 @@ def run(
     ray = begin_ray(config)
     from hpsearch.sweep import run_sweep
 
-    ending = run_sweep(
-        config=config, storage=where, sweep_file=sweep_file, show_progress=progress, ray=ray
-    )
+    with quiet_optuna():
+        ending = run_sweep(
+            config=config, storage=where, sweep_file=sweep_file, show_progress=progress, ray=ray
+        )
     _raise_leakage(ending)
     return _result(ending)
 
@@ -180,9 +182,11 @@ def resume(
     """Resume an interrupted sweep (or extend a finished one to ``trials``) as
     ``hpsearch resume`` does; a sweep started from a DataFrame reads its stored copy."""
     from hpsearch.resume import resume_sweep
+    from hpsearch.tune.optuna_output import quiet_optuna
 
-    ending = resume_sweep(
-        sweep_dir=sweep_dir, trials=trials, retry_failed=retry_failed, show_progress=progress
-    )
+    with quiet_optuna():
+        ending = resume_sweep(
+            sweep_dir=sweep_dir, trials=trials, retry_failed=retry_failed, show_progress=progress
+        )
     _raise_leakage(ending)
     return _result(ending)

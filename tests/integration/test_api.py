@@ -111,3 +111,45 @@ def test_run_on_a_dataframe_twice_in_one_process(tmp_path: Path) -> None:
                         "--no-progress")  # fmt: skip
     assert extended.returncode == 0, extended.stdout[-3000:] + extended.stderr[-3000:]
     assert _runs(uri, first["parent"]) == (1, TRIALS + 2)
+
+
+def test_progress_renders_in_jupyter_as_one_updated_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real Jupyter kernel (ipykernel, run by nbclient) runs ``hpsearch.run``: the
+    progress is one display output of the cell, updated in place to the final count, not a
+    line per update on stderr, and the cell shows no other library's chatter."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = textwrap.dedent(
+        f"""
+        import hpsearch
+        sweep = {{
+            "name": "nb", "seed": 1, "task": "classification",
+            "data": {{"source": "sklearn:iris"}}, "cv": {{"folds": 2}},
+            "search": {{"spaces": ["logistic_regression"], "trials": 4}},
+            "thresholds": {{"accuracy": 0.5}},
+        }}
+        result = hpsearch.run(sweep, storage={str(tmp_path / "sweeps")!r},
+                              tracking_uri={f"sqlite:///{tmp_path / 'mlflow.db'}"!r})
+        print("EXIT", result.exit_code)
+        """
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": tmp_path}}
+    )
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")  # the kernel inherits them
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    client.execute()
+    outputs = notebook.cells[0].outputs
+    shown = [o for o in outputs if o.output_type == "display_data"]
+    streamed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "EXIT 0" in streamed, outputs
+    assert len(shown) == 1, json.dumps(outputs, indent=1)
+    assert shown[0].data["text/plain"].startswith("trials 4/4 done"), shown[0].data
+    assert "trials 0/4" not in streamed and "trials 4/4" not in streamed
+    # nothing but hpsearch's own output: no Tune reporter, result-grid, registry or Optuna lines
+    for noise in ("Failed to fetch metrics", "Successfully registered", "A new study"):
+        assert noise not in streamed, streamed

@@ -28,6 +28,12 @@ dies then, Tune ends the trial as an error. Seen in the cluster test that kills 
 node (one trial "failed" with "Socket closed ... may or may not have been executed on the
 actor"). The patch requeues such a trial as Tune requeues a running one.
 
+4. The metrics warning (``quiet_result_fetch``, for one ``Tuner.fit``). hpsearch keeps its
+trials in ``trials.jsonl`` and turns Tune's per-trial files off (``log_to_file=False``, no
+loggers), so the ``ResultGrid`` that ``fit`` builds warns "Failed to fetch metrics for N
+trial(s)" with a path per trial, on stderr unless logging is configured (a notebook, a
+script using ``hpsearch.run``). A filter on that module's logger drops that one message.
+
 Each patch checks the installed Ray version and that what it replaces exists, and raises
 ``IncompatibleVersionError`` otherwise (before, a missing method only logged and the sweep
 silently ran one trial at a time). ``tune_patches`` applies 1 and 3 for one search and
@@ -175,3 +181,23 @@ def retry_pending_on_lost_actor() -> Iterator[None]:
 
     with _replaced(controller, "_process_trial_failure", _process_trial_failure):
         yield
+
+
+@contextmanager
+def quiet_result_fetch() -> Iterator[None]:
+    """Drop ``ExperimentAnalysis``'s "Failed to fetch metrics" warning while the block runs."""
+    import logging
+
+    from ray.tune.analysis import experiment_analysis
+
+    purpose = "the ResultGrid's metrics warning (trials.jsonl holds the results)"
+    logger: logging.Logger = _private(experiment_analysis, "logger", purpose)
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to fetch metrics")
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)

@@ -9,10 +9,8 @@ estimator checks require.
 
 from __future__ import annotations
 
-import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +21,7 @@ from hpsearch.searchcv.candidates import SUBSPACE, CandidateSpace
 from hpsearch.searchcv.evaluate import CandidateResult
 from hpsearch.spaces.conditional import suggest
 from hpsearch.status import TrialStatus
+from hpsearch.tune.optuna_output import quiet_optuna
 from hpsearch.tune.quantile_rule import QuantileRule
 
 Submit = Callable[[dict[str, Any], list[float | None]], Any]  # -> a Ray object ref
@@ -65,20 +64,6 @@ def _tell(
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     else:
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
-
-
-@contextmanager
-def quiet_optuna() -> Iterator[None]:
-    """No per-trial INFO lines and no ExperimentalWarning (``group=True``) from Optuna
-    during a fit; its verbosity is put back afterwards."""
-    before = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            yield
-    finally:
-        optuna.logging.set_verbosity(before)
 
 
 def run_loop(

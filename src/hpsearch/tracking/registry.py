@@ -111,10 +111,23 @@ def register_candidate(
     tags: dict[str, str],
     thresholds: dict[str, float],
 ) -> str:
-    """Register a version and point alias ``candidate`` at it; return the version."""
+    """Register a version and point alias ``candidate`` at it; return the version.
+
+    Through the client, not ``mlflow.register_model``, which prints "Successfully registered
+    model" to stderr outside logging (noise in a notebook cell or a job log). ``model_uri``
+    is the logged model's ``models:/<model_id>``, which is what the fluent call resolves."""
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    try:
+        client.create_registered_model(name)
+    except mlflow.exceptions.MlflowException as exc:
+        if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+            raise
+    model_id = model_uri.removeprefix("models:/")
+    # the registry store looks the logged model up through the global tracking URI
     with using_tracking_uri(tracking_uri):
-        version = mlflow.register_model(model_uri, name, tags=tags)
+        version = client.create_model_version(
+            name, model_uri, tags=tags, model_id=model_id if model_id != model_uri else None
+        )
     client.set_model_version_tag(
         name, version.version, "hpsearch.thresholds", json.dumps(thresholds, sort_keys=True)
     )

@@ -6,6 +6,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from rich.console import Console
 from rich.live import Live
@@ -51,15 +52,18 @@ def _duration(seconds: float) -> str:
 
 
 class ProgressLine:
-    """Live line on a terminal. Otherwise (job logs, CI, ``| tee``) a plain line when a
-    tenth of the budget more is done, when ``interval_s`` passed with something new to
-    say, and once at the end; never the same line twice in a row."""
+    """Live line on a terminal; in Jupyter, one output of the cell updated in place
+    (IPython's ``display`` with a display id: no ipywidgets needed). Otherwise (job logs,
+    CI, ``| tee``) a plain line when a tenth of the budget more is done, when
+    ``interval_s`` passed with something new to say, and once at the end; never the same
+    line twice in a row."""
 
     def __init__(self, *, interval_s: float = 15.0, enabled: bool = True) -> None:
         self._interval_s = interval_s
         self._enabled = enabled
         self._console = Console(stderr=True)
         self._live: Live | None = None
+        self._cell: Any = None  # IPython's DisplayHandle, in Jupyter
         self._last_print = float("-inf")
         self._printed_done = -1
         self._printed_final = False
@@ -67,6 +71,9 @@ class ProgressLine:
 
     def update(self, progress: Progress) -> None:
         if not self._enabled:
+            return
+        if self._console.is_jupyter:
+            self._show_in_cell(progress.render())
             return
         if self._console.is_terminal:
             if self._live is None:
@@ -76,6 +83,14 @@ class ProgressLine:
             return
         if self._due(progress):
             self._print(progress)
+
+    def _show_in_cell(self, text: str) -> None:
+        from IPython.display import Pretty, display  # Jupyter: IPython is there
+
+        if self._cell is None:
+            self._cell = display(Pretty(text), display_id=True)
+        else:
+            self._cell.update(Pretty(text))
 
     def _due(self, progress: Progress) -> bool:
         if progress.done >= progress.total:

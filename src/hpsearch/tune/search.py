@@ -136,6 +136,7 @@ def _tuner(
             failure_config=tune.FailureConfig(max_failures=3, fail_fast=False),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_at_end=False),
             log_to_file=False,
+            progress_reporter=tune.CLIReporter(),  # verbose=0: none (Jupyter's would draw)
         ),
     )
 
@@ -201,7 +202,7 @@ def _fit(
     """One Tune experiment over the remaining budget; raises ``SweepInterrupted``."""
     from ray.tune.search import ConcurrencyLimiter
 
-    from hpsearch.compat.ray_tune import cached_trainable_lookups
+    from hpsearch.compat.ray_tune import cached_trainable_lookups, quiet_result_fetch
 
     with InterruptGuard() as guard:
         recorder = _recorder(
@@ -224,7 +225,7 @@ def _fit(
             previous=budget.previous,
         )
         try:
-            with cached_trainable_lookups():
+            with cached_trainable_lookups(), quiet_result_fetch():
                 tuner.fit()
         finally:
             recorder.close()  # every finished trial's child run is written before we go on
