@@ -93,6 +93,23 @@ def test_trainable_lookups_are_cached_inside_the_block_only() -> None:
     assert trial_module.get_trainable_cls is before
 
 
+def test_result_grid_metrics_warning_is_dropped_inside_the_block_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from ray.tune.analysis import experiment_analysis
+
+    logger = experiment_analysis.logger
+    with caplog.at_level("WARNING", logger=logger.name):
+        with ray_tune.quiet_result_fetch():
+            logger.warning("Failed to fetch metrics for 3 trial(s):\n- a")
+            logger.warning("something else")
+        logger.warning("Failed to fetch metrics for 1 trial(s)")
+    assert [r.getMessage().split(" for")[0] for r in caplog.records] == [
+        "something else",
+        "Failed to fetch metrics",
+    ]
+
+
 def test_sql_store_of_a_sqlite_client(tmp_path: Path) -> None:
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     store = sql_store(client)
