@@ -73,6 +73,14 @@ def test_small_sweep_logs_parent_children_and_registers(tmp_path: Path, tracking
         assert (root / "plots" / plot).stat().st_size > 1000
     card = (root / "model_card.md").read_text()
     assert "Verdict: PASSED" in card and "bc-model" in card
+    # the card is on the registered version (its page in the registry) and with the model
+    assert card.startswith(version.description.split("\n\n(cut here")[0])
+    assert len(version.description) <= 5000
+    assert version.description.startswith("# Model card: ")
+    model_id = result.selection.model_uri.removeprefix("models:/")
+    shipped = {a.path for a in client.list_logged_model_artifacts(model_id)}
+    assert "model_card.md" in shipped
+    assert "95% interval" in card and "### Fitted preprocessing" in card
     state = json.loads((root / "sweep.json").read_text())
     assert state["status"] == "completed" and state["trials_finished"] == trials
     # issue 16 item 7: every file honours the umask (no 0600 from the atomic writes)

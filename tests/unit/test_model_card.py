@@ -12,6 +12,8 @@ from pathlib import Path
 
 from hpsearch.prepare.leakage import Finding, LeakageReport
 from hpsearch.report.model_card import CardData, render_card
+from hpsearch.report.preprocessing import ColumnGroup
+from hpsearch.report.uncertainty import Interval
 
 GOLDEN = Path(__file__).parent / "golden" / "model_card.md"
 
@@ -19,9 +21,12 @@ SECTIONS = (
     "## Model",
     "## Data",
     "### Leakage checks",
+    "### Features",
+    "### Fitted preprocessing (inside each fold, and in this model)",
     "## Search",
     "### Cross-validation (development data)",
     "## Hold-out validation",
+    "## Plots",
     "## Intended use and limitations",
     "## Environment",
 )
@@ -72,6 +77,19 @@ def _card(**changes: object) -> CardData:
         environment={"python": "3.11.7", "platform": "Linux-x86_64"},
         packages={"scikit-learn": "1.9.0", "ray": "2.60.0"},
         git_commit="a1b2c3d",
+        created="2026-12-03 07:00 UTC",
+        best_number=17,
+        features=[
+            ("age", "numeric", "numeric dtype (int64): impute, scale"),
+            ("region", "categorical", "4 distinct values: one-hot"),
+        ],
+        preprocessing=[
+            ColumnGroup(("age",), "SimpleImputer(strategy=median) -> StandardScaler", 1),
+            ColumnGroup(("region",), "SimpleImputer(strategy=most_frequent) -> OneHotEncoder", 4),
+        ],
+        intervals={"roc_auc": Interval(0.87, 0.94, 1000), "accuracy": Interval(0.79, 0.89, 1000)},
+        plots=["history.png", "families.png"],
+        plot_notes=["no importance plot: 3 completed trial(s) of `random_forest`, fewer than 10"],
     )
     return dataclasses.replace(card, **changes)  # type: ignore[arg-type]
 
@@ -91,6 +109,11 @@ def test_golden_card_has_every_section_in_order() -> None:
     assert text.startswith("# Model card: credit-risk\n")
     assert "**Verdict: PASSED**" in text
     assert "Registered as `credit-risk@candidate (version 3)`." in text
+    assert "Written 2026-12-03 07:00 UTC." in text
+    assert "family `random_forest`, trial 17 (id `run_0017`)" in text
+    assert "| roc_auc | 0.9050 | 0.8700 to 0.9400 | 0.8000 | 0.5000 |" in text
+    assert "| `region` | categorical | 4 distinct values: one-hot |" in text
+    assert "| `region` | SimpleImputer(strategy=most_frequent) -> OneHotEncoder | 4 |" in text
 
 
 def test_render_is_deterministic() -> None:
@@ -141,7 +164,7 @@ def test_empty_parts_render_placeholders() -> None:
 
 def test_table_cells_escape_pipes_and_format_numbers() -> None:
     text = render_card(_card(holdout={"roc_auc": 0.123456}, thresholds={}, baseline={}))
-    assert "| roc_auc | 0.1235 | - | - |" in text
+    assert "| roc_auc | 0.1235 | 0.8700 to 0.9400 | - | - |" in text
     piped = render_card(_card(cv_means={"a|b": 1.0}, cv_stds={}))
     assert "| a\\|b | 1.0000 | - |" in piped
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,12 @@ from hpsearch.report.plots import (
     optimisation_history,
     parameter_importance,
 )
+from hpsearch.report.preprocessing import describe_preprocessing
 from hpsearch.report.publish import Published
 from hpsearch.status import TrialStatus
 from hpsearch.store.lineage import environment, git_commit, key_versions
 from hpsearch.store.records import TrialRecord, count_statuses
+from hpsearch.tracking.registry import attach_card
 from hpsearch.tracking.session import SweepSession
 
 
@@ -38,7 +41,8 @@ class Reports:
 
 def _plots(
     *, session: SweepSession, records: Sequence[TrialRecord], best_family: str, y_pred: np.ndarray
-) -> tuple[Path, ...]:
+) -> tuple[tuple[Path, ...], str]:
+    """The plots made, and what the importance plot shows or why it is missing."""
     config, pre, folder = session.config, session.pre, session.paths.plots
     metric, mode = config.primary_metric, config.mode
     diagnostics = "confusion_matrix.png" if config.task == "classification" else "residuals.png"
@@ -53,9 +57,9 @@ def _plots(
     importance = parameter_importance(
         records, space=space, mode=mode, path=folder / "importance.png"
     )
-    if importance is not None:
-        made.append(importance)
-    return tuple(made)
+    if importance.path is not None:
+        made.append(importance.path)
+    return tuple(made), importance.note
 
 
 def card_data(
@@ -64,9 +68,13 @@ def card_data(
     records: Sequence[TrialRecord],
     verdict: Verdict,
     published: Published,
+    model: Pipeline | None = None,
+    plots: Sequence[Path] = (),
+    plot_notes: Sequence[str] = (),
 ) -> CardData:
     """Everything the model card states, from the session and the outcome."""
     config, data, best = session.config, session.pre.data, verdict.best
+    inputs = [str(c) for c in data.development.X.columns]
     counts = count_statuses(records)
     version = published.model_version
     return CardData(
@@ -104,6 +112,13 @@ def card_data(
         packages=key_versions(),
         git_commit=git_commit(Path.cwd()),
         refit_rows=config.selection.refit if verdict.passed else "development",
+        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        best_number=best.number,
+        features=[(p.name, p.kind, p.reason) for p in data.profiles],
+        preprocessing=() if model is None else describe_preprocessing(model, inputs=inputs),
+        intervals=verdict.intervals,
+        plots=[p.name for p in plots],
+        plot_notes=plot_notes,
     )
 
 
@@ -120,9 +135,21 @@ def write_reports(
     board = leaderboard(records, primary=config.primary_metric, mode=config.mode)
     board.to_csv(paths.leaderboard, index=False)
     y_pred = labels(model.predict(session.pre.data.holdout.X))
-    plots = _plots(session=session, records=records, best_family=verdict.best.family, y_pred=y_pred)
-    card = card_data(session=session, records=records, verdict=verdict, published=published)
-    paths.model_card.write_text(render_card(card), encoding="utf-8")
+    plots, note = _plots(
+        session=session, records=records, best_family=verdict.best.family, y_pred=y_pred
+    )
+    card = card_data(
+        session=session, records=records, verdict=verdict, published=published, model=model,
+        plots=plots, plot_notes=[note],
+    )  # fmt: skip
+    text = render_card(card)
+    paths.model_card.write_text(text, encoding="utf-8")
+    if published.model_version is not None:  # the registry's page of the version shows it
+        attach_card(
+            tracking_uri=session.parent.tracking_uri, name=config.registered_model_name,
+            version=published.model_version, model_uri=published.model_uri,
+            card=paths.model_card,
+        )  # fmt: skip
     session.parent.log_artifact(paths.leaderboard, "reports")
     session.parent.log_artifact(paths.model_card, "reports")
     session.parent.log_artifact(paths.plots, "plots")

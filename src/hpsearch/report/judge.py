@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from hpsearch.config.metrics import Metric, Task, get_metric, meets_threshold
 from hpsearch.evaluation.scoring import score_model
 from hpsearch.prepare.split import DataPart
+from hpsearch.report.uncertainty import Interval, bootstrap_intervals
 from hpsearch.store.records import TrialRecord
 
 
@@ -25,6 +26,7 @@ class Verdict:
     baseline: dict[str, float]
     thresholds: dict[str, float]
     failures: tuple[str, ...]
+    intervals: Mapping[str, Interval] = field(default_factory=dict)  # bootstrap 95%, hold-out
 
     @property
     def passed(self) -> bool:
@@ -55,8 +57,11 @@ def judge(
     metric_names: Sequence[str],
     primary: str,
     thresholds: Mapping[str, float],
+    seed: int = 0,
 ) -> Verdict:
-    """Score once on the hold-out set; pass = every threshold met and the dummy beaten."""
+    """Score once on the hold-out set; pass = every threshold met and the dummy beaten.
+    The primary and threshold metrics get a bootstrap interval over the hold-out rows
+    (reported, not part of the verdict)."""
     metrics = [get_metric(name=m, task=task) for m in metric_names]
     scores = score_model(model=model, X=holdout.X, y=holdout.y, metrics=metrics)
     baseline = _dummy_scores(task=task, development=development, holdout=holdout, metrics=metrics)
@@ -72,12 +77,17 @@ def judge(
             f"{primary} = {scores[primary]:.4f} does not beat the dummy baseline "
             f"({baseline[primary]:.4f})"
         )
+    judged = [get_metric(name=m, task=task) for m in dict.fromkeys([primary, *thresholds])]
+    intervals = bootstrap_intervals(
+        model=model, X=holdout.X, y=holdout.y, metrics=judged, seed=seed
+    )
     return Verdict(
         best=best,
         holdout=scores,
         baseline=baseline,
         thresholds=dict(thresholds),
         failures=tuple(failures),
+        intervals=intervals,
     )
 
 

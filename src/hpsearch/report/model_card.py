@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hpsearch.prepare.findings import LeakageReport
+from hpsearch.report.preprocessing import ColumnGroup, shown_columns
+from hpsearch.report.uncertainty import LEVEL, Interval
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,13 @@ class CardData:
     packages: Mapping[str, str]
     git_commit: str | None
     refit_rows: str = "development"  # "development" or "all" (development + hold-out)
+    created: str = ""  # UTC date and time the card was written
+    best_number: int | None = None  # the trial's number, as the console and MLflow show it
+    features: Sequence[tuple[str, str, str]] = ()  # (column, kind, why), as `check` prints
+    preprocessing: Sequence[ColumnGroup] = ()
+    intervals: Mapping[str, Interval] = field(default_factory=dict)
+    plots: Sequence[str] = ()
+    plot_notes: Sequence[str] = ()  # e.g. why the importance plot is missing
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -65,13 +74,15 @@ def _cell(value: object) -> str:
 def _model_section(card: CardData) -> list[str]:
     verdict = "PASSED" if not card.failures else "FAILED"
     lines = [f"# Model card: {card.name}", ""]
+    if card.created:
+        lines += [f"Written {card.created}.", ""]
     lines += [
         f"**Verdict: {verdict}** hold-out validation."
         + (f" Registered as `{card.registered}`." if card.registered else " Not registered."),
         "",
         "## Model",
         "",
-        f"- Task: {card.task}; family `{card.best_family}` (trial `{card.best_trial}`)",
+        f"- Task: {card.task}; family `{card.best_family}`, {trial_label(card)}",
         f"- Model URI: `{card.model_uri or '-'}`",
         _fitted_on(card),
         "- Parameters:",
@@ -80,6 +91,13 @@ def _model_section(card: CardData) -> list[str]:
         "  - (defaults)"
     ]
     return lines
+
+
+def trial_label(card: CardData) -> str:
+    """``trial 3 (id f15989fb)``: the number the console counts and the id MLflow tags."""
+    if card.best_number is None:
+        return f"trial id `{card.best_trial}`"
+    return f"trial {card.best_number} (id `{card.best_trial}`)"
 
 
 def _fitted_on(card: CardData) -> str:
@@ -110,6 +128,15 @@ def _data_section(card: CardData) -> list[str]:
     lines += [f"- [{f.severity}] {f.check}: {f.message}" for f in card.leakage.findings] or [
         "- no findings"
     ]
+    if card.features:
+        lines += ["", "### Features", ""]
+        lines += _table(["column", "kind", "why"], [[f"`{n}`", k, r] for n, k, r in card.features])
+    if card.preprocessing:
+        lines += ["", "### Fitted preprocessing (inside each fold, and in this model)", ""]
+        lines += _table(
+            ["columns", "became", "features out"],
+            [[shown_columns(g.columns), g.steps, g.outputs] for g in card.preprocessing],
+        )
     return lines
 
 
@@ -133,12 +160,35 @@ def _search_section(card: CardData) -> list[str]:
 
 def _holdout_section(card: CardData) -> list[str]:
     lines = ["", "## Hold-out validation", ""]
+    level = f"{LEVEL:.0%} interval"
     lines += _table(
-        ["metric", "hold-out", "threshold", "dummy baseline"],
-        [[m, v, card.thresholds.get(m), card.baseline.get(m)] for m, v in card.holdout.items()],
+        ["metric", "hold-out", level, "threshold", "dummy baseline"],
+        [
+            [m, v, _interval(card.intervals.get(m)), card.thresholds.get(m), card.baseline.get(m)]
+            for m, v in card.holdout.items()
+        ],
     )
+    if card.intervals:
+        lines += [
+            "",
+            f"Intervals: percentile bootstrap over the {card.n_holdout} hold-out rows "
+            "(the model's predictions resampled; seeded by the sweep).",
+        ]
     if card.failures:
         lines += ["", "Failing checks:", ""] + [f"- {f}" for f in card.failures]
+    return lines
+
+
+def _interval(interval: Interval | None) -> str:
+    return "-" if interval is None else f"{interval.low:.4f} to {interval.high:.4f}"
+
+
+def _plots_section(card: CardData) -> list[str]:
+    if not card.plots and not card.plot_notes:
+        return []
+    lines = ["", "## Plots", ""]
+    lines += [f"- `plots/{name}`" for name in card.plots]
+    lines += [f"- {note}" for note in card.plot_notes]
     return lines
 
 
@@ -166,6 +216,9 @@ def _limits_section(card: CardData) -> list[str]:
 
 def render_card(card: CardData) -> str:
     """The card as Markdown. Deterministic for the same input (golden-file tested)."""
-    sections = (_model_section, _data_section, _search_section, _holdout_section, _limits_section)
+    sections = (
+        _model_section, _data_section, _search_section, _holdout_section, _plots_section,
+        _limits_section,
+    )  # fmt: skip
     lines = [line for section in sections for line in section(card)]
     return "\n".join(lines) + "\n"

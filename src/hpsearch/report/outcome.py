@@ -59,6 +59,7 @@ def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> Select
         metric_names=config.all_metrics,
         primary=config.primary_metric,
         thresholds=config.thresholds,
+        seed=config.seed,
     )
     passed_all = verdict.passed and config.selection.refit == "all"
     final = fitted_on(every_row(data)) if passed_all else model

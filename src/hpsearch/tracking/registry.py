@@ -133,3 +133,23 @@ def register_candidate(
     )
     client.set_registered_model_alias(name, CANDIDATE_ALIAS, version.version)
     return str(version.version)
+
+
+DESCRIPTION_LIMIT = 5000  # MLflow's SQL registry: model_versions.description is String(5000)
+
+
+def attach_card(*, tracking_uri: str, name: str, version: str, model_uri: str, card: Path) -> None:
+    """The model card on the registered version: its description (what the registry's page
+    shows; cut to MLflow's limit with a pointer) and ``model_card.md`` among the logged
+    model's artifacts (whole)."""
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    text = card.read_text(encoding="utf-8")
+    if len(text) > DESCRIPTION_LIMIT:
+        tail = "\n\n(cut here: the whole card is model_card.md among the model's artifacts)\n"
+        head = text[: DESCRIPTION_LIMIT - len(tail)]
+        text = head[: head.rfind("\n") + 1 or len(head)].rstrip("\n") + tail  # whole lines
+    client.update_model_version(name, version, description=text)
+    model_id = model_uri.removeprefix("models:/")
+    if model_id != model_uri:
+        with using_tracking_uri(tracking_uri):
+            client.log_model_artifact(model_id, str(card))
