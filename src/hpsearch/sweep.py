@@ -13,7 +13,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from hpsearch.config import SweepConfig
+from hpsearch.config import SweepConfig, fully_resolved
 from hpsearch.endings import (
     SweepEnding,
     finish_parent,
@@ -68,7 +68,8 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
     paths = create_sweep_dir(storage=storage, name=config.name)
     try:
         with store_required(tracking_uri):  # e.g. a user who may read but not write
-            lineage = write_lineage(config=config, pre=pre, paths=paths)
+            resolved = fully_resolved(config, tracking_uri=tracking_uri)
+            lineage = write_lineage(config=resolved, pre=pre, paths=paths)
             run_id = tracker.start_parent(
                 run_name=paths.root.name,
                 params=parent_params(config),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from helpers import all_runs, child_runs, sweep
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -81,6 +82,13 @@ def test_small_sweep_logs_parent_children_and_registers(tmp_path: Path, tracking
     shipped = {a.path for a in client.list_logged_model_artifacts(model_id)}
     assert "model_card.md" in shipped
     assert "95% interval" in card and "### Fitted preprocessing" in card
+    # config.yaml is fully resolved: the defaults the sweep ran with are written out
+    frozen = yaml.safe_load((root / "config.yaml").read_text())
+    assert frozen["tracking"] == {
+        "uri": tracking_uri, "experiment": "bc-exp", "registered_model": "bc-model"
+    }  # fmt: skip
+    assert frozen["metrics"]["primary"] == "roc_auc"
+    assert "the number used is sweep.json's concurrency" in (root / "config.yaml").read_text()
     state = json.loads((root / "sweep.json").read_text())
     assert state["status"] == "completed" and state["trials_finished"] == trials
     # issue 16 item 7: every file honours the umask (no 0600 from the atomic writes)

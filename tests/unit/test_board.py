@@ -43,4 +43,5 @@ def test_scores_and_families_stay_whole(width: int) -> None:
         assert family in text  # never "hist_gra…"
     assert "…" not in text and "1.0000 │" not in text  # ranks are whole numbers
     assert ("status" in text) == (width >= 100)
+    assert ("00000003" in text) == (width >= 130)  # the trial id, as MLflow and the card say
     assert text.count("max_bins=255") == 6  # params wrap, never cut (the last one is there)

@@ -13,6 +13,7 @@ import pandas as pd
 from rich.table import Table
 
 WIDE = 100
+WIDEST = 130  # and the trial id
 
 
 def fmt(value: object) -> str:
@@ -51,6 +52,8 @@ def leaderboard_table(board: pd.DataFrame, *, top: int, width: int) -> Table:
     columns: list[tuple[str, str]] = [("rank", "rank"), ("trial", "trial"), ("family", "family")]
     if width >= WIDE:
         columns.append(("status", "status"))
+    if width >= WIDEST:  # the id MLflow tags and the card names, next to the number
+        columns.insert(2, ("trial_id", "id"))
     columns += [(f"cv_{metric}_mean", "mean"), (f"cv_{metric}_std", "std")]
     if width >= WIDE:
         columns.append(("fit_time_s", "fit s"))

@@ -105,3 +105,18 @@ def with_overrides(
     if tracking_uri is not None:
         raw["tracking"]["uri"] = tracking_uri
     return parse_sweep(raw=raw, path=Path("<command line>"))
+
+
+def fully_resolved(config: SweepConfig, *, tracking_uri: str) -> SweepConfig:
+    """The config with the defaults it ran with written out: the tracking URI (absolute),
+    experiment, registered model name and primary metric. ``search.concurrency: auto``
+    stays ``auto`` (a resume on a larger cluster uses it all); the number used is in
+    ``sweep.json``."""
+    raw = config.model_dump()
+    raw["tracking"].update(
+        uri=tracking_uri,
+        experiment=config.experiment_name,
+        registered_model=config.registered_model_name,
+    )
+    raw["metrics"]["primary"] = config.primary_metric
+    return parse_sweep(raw=raw, path=Path("<resolved>"))

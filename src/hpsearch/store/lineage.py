@@ -67,11 +67,17 @@ def freeze_text(versions: dict[str, str]) -> str:
 
 
 def write_lineage(*, config: SweepConfig, pre: Preflight, paths: SweepPaths) -> tuple[Path, ...]:
-    """The frozen config, leakage report, hold-out ids, space copies and package list;
-    returns the files written (the space copies are one folder)."""
-    paths.config.write_text(
-        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
-    )
+    """The frozen config (pass it fully resolved), leakage report, hold-out ids, space
+    copies and package list; returns the files written (the space copies are one folder)."""
+    text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    if config.search.concurrency == "auto":
+        text = text.replace(
+            "  concurrency: auto\n",
+            "  concurrency: auto  # the Ray cluster's CPUs // ray.cpus_per_trial at each start;"
+            " the number used is sweep.json's concurrency\n",
+            1,
+        )
+    paths.config.write_text(text, encoding="utf-8")
     write_json_atomic(paths.leakage, pre.leakage.to_dict())
     write_json_atomic(paths.holdout_ids, {"row_ids": list(pre.data.holdout.row_ids)})
     paths.spaces.mkdir(exist_ok=True)

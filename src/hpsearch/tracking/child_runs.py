@@ -58,7 +58,7 @@ def child_run(*, record: TrialRecord, parent_run_id: str) -> ChildRun:
     params = {"family": record.family}
     params.update({k: clip(repr_param(v), MAX_PARAM_LEN) for k, v in record.params.items()})
     return ChildRun(
-        name=f"trial-{record.number:04d}-{record.family}",
+        name=f"trial {record.number} ({record.trial_id}) {record.family}",  # as the card says
         tags=tags,
         params=params,
         metrics=metrics,
