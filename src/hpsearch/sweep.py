@@ -35,6 +35,7 @@ from hpsearch.prepare.preflight import Preflight, run_preflight
 from hpsearch.report.outcome import conclude
 from hpsearch.status import SweepStatus
 from hpsearch.store.files import is_disk_full
+from hpsearch.store.known import remember_storage
 from hpsearch.store.lineage import write_lineage
 from hpsearch.store.paths import create_sweep_dir, utc_now
 from hpsearch.store.records import load_records
@@ -66,6 +67,7 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
     with store_required(tracking_uri):
         tracker.experiment_id  # noqa: B018  (the store answers before anything is written)
     paths = create_sweep_dir(storage=storage, name=config.name)
+    remember_storage(storage)  # for `hpsearch ls` from anywhere
     try:
         with store_required(tracking_uri):  # e.g. a user who may read but not write
             resolved = fully_resolved(config, tracking_uri=tracking_uri)

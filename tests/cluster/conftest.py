@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from state_home import private_state_home  # noqa: F401  (autouse, session)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "local_cluster.sh"
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from state_home import private_state_home  # noqa: F401  (autouse, session)
+
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 

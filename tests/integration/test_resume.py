@@ -109,6 +109,10 @@ def test_sigkill_of_process_group_then_resume(tmp_path: Path) -> None:
     assert_complete(root, trials=TRIALS + 4, before=before)
     listed = hpsearch(tmp_path, "ls", "--storage", str(storage))
     assert "completed" in listed.stdout and f"{TRIALS + 4}/{TRIALS + 4}" in listed.stdout
+    assert "passed" in listed.stdout  # the verdict, and the registered version next to it
+    # `ls` without --storage, from a folder with no sweeps/: the storage the run remembered
+    anywhere = hpsearch(elsewhere, "ls")
+    assert str(storage) in anywhere.stdout and "passed" in anywhere.stdout, anywhere.stdout
 
 
 def test_ctrl_c_exits_130_and_resumes(tmp_path: Path) -> None:

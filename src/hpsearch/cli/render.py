@@ -129,13 +129,14 @@ def print_sweeps(console: Console, sweeps: list[SweepSummary], *, storage: Path)
         console.print(f"no sweeps in {storage}")
         return
     table = Table(title=f"Sweeps in {storage}")
-    for col in ("name", "status", "trials", "best", "age", "directory"):
+    for col in ("name", "status", "trials", "best", "verdict", "version", "age", "directory"):
         table.add_column(col, overflow="fold")
     for s in sweeps:
         best = "-" if s.best is None else f"{s.metric} {s.best:.4f}"
         table.add_row(
-            s.name, s.status, f"{s.done}/{s.total}", best, _age(s.age_s), str(s.directory)
-        )
+            s.name, s.status, f"{s.done}/{s.total}", best, s.verdict, s.version or "-",
+            _age(s.age_s), str(s.directory),
+        )  # fmt: skip
     console.print(table)
 
 

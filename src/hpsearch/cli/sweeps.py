@@ -130,17 +130,32 @@ def sync(
 
 @app.command(name="ls")
 def list_command(
-    storage: Annotated[Path, typer.Option(help="Folder holding one directory per sweep.")] = Path(
-        "sweeps"
-    ),
+    storage: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder holding one directory per sweep. Left out: ./sweeps and every "
+            "storage a sweep of yours was started in."
+        ),
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
-    """List every sweep: status, trials done/total, best score, age, directory."""
+    """List every sweep: status, trials done/total, best score, verdict, registered
+    version, age, directory."""
     setup_logging(verbose)
     from hpsearch.cli.render import print_sweeps
+    from hpsearch.store.known import known_storages
     from hpsearch.store.listing import list_sweeps
 
-    print_sweeps(make_console(), list_sweeps(storage), storage=storage)
+    if storage is not None:
+        print_sweeps(make_console(), list_sweeps(storage), storage=storage)
+        return
+    folders = [Path("sweeps")] if Path("sweeps").is_dir() else []
+    folders += [p for p in known_storages() if p not in {f.resolve() for f in folders}]
+    console = make_console()
+    if not folders:
+        print_sweeps(console, [], storage=Path("sweeps"))
+    for folder in folders:
+        print_sweeps(console, list_sweeps(folder), storage=folder)
 
 
 @app.command()

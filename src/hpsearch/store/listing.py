@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hpsearch.errors import BadInputError
+from hpsearch.status import SweepStatus
 from hpsearch.store.paths import SweepPaths, utc_now
 from hpsearch.store.records import load_records
 from hpsearch.store.state import read_state
@@ -25,6 +26,16 @@ class SweepSummary:
     metric: str
     age_s: float
     directory: Path
+    verdict: str = "-"  # passed / failed (n checks) once the hold-out gate ran
+    version: str | None = None  # the registered model version, when it passed
+
+
+def _verdict(status: SweepStatus, failures: tuple[str, ...]) -> str:
+    if status == SweepStatus.COMPLETED:
+        return "passed"
+    if status == SweepStatus.FAILED_VALIDATION:
+        return f"failed ({len(failures)} check{'s' if len(failures) != 1 else ''})"
+    return "-"
 
 
 def summarise(paths: SweepPaths) -> SweepSummary:
@@ -45,6 +56,8 @@ def summarise(paths: SweepPaths) -> SweepSummary:
         metric=state.primary_metric,
         age_s=max(0.0, utc_now().timestamp() - created),
         directory=paths.root,
+        verdict=_verdict(state.status, tuple(state.failures)),
+        version=state.model_version,
     )
 
 
