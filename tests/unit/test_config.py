@@ -299,3 +299,31 @@ def test_credentials_in_the_tracking_uri_are_refused_without_echoing_them(tmp_pa
     with pytest.raises(BadInputError, match="carries credentials"):
         with_overrides(clean, tracking_uri="https://bob:pw@h:443")
     assert with_overrides(clean, tracking_uri="http://h:1").tracking.uri == "http://h:1"
+
+
+def test_misspelt_keys_get_a_suggestion_and_the_allowed_keys(tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path / "s.yaml", serach={"trials": 3})
+    with pytest.raises(BadInputError) as info:
+        load_sweep(sweep)
+    message = str(info.value)
+    assert "`serach`: unknown key" in message and "Did you mean 'search'?" in message
+    assert "Allowed here: name, seed, task, data" in message
+    nested = write_sweep(tmp_path / "n.yaml", cv={"fold": 3})
+    with pytest.raises(BadInputError, match=r"`cv.fold`: unknown key .* Did you mean 'folds'\?"):
+        load_sweep(nested)
+
+
+def test_every_unknown_threshold_metric_is_listed_at_once(tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path / "s.yaml", thresholds={"acuracy": 0.5, "f2": 0.3, "f1": 0.2})
+    with pytest.raises(BadInputError) as info:
+        load_sweep(sweep)
+    message = str(info.value)
+    assert "thresholds: 'acuracy' (did you mean 'accuracy'?)" in message
+    assert "thresholds: 'f2'" in message and "'f1'" not in message.split("Valid:")[0]
+
+
+def test_unknown_family_gets_a_suggestion(tmp_path: Path) -> None:
+    from hpsearch.spaces import load_spaces
+
+    with pytest.raises(BadInputError, match=r"'knnn'\. Did you mean 'knn'\?"):
+        load_spaces(entries=["knnn"], task="classification")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hpsearch.config.credentials import redact_credentials
 from hpsearch.config.schema import SweepConfig
+from hpsearch.config.suggestions import did_you_mean
 from hpsearch.errors import BadInputError
 
 
@@ -19,9 +21,12 @@ def _format_validation_error(*, error: ValidationError, path: Path) -> str:
         where = ".".join(str(p) for p in item["loc"]) or "(top level)"
         kind = item["type"]
         if kind == "extra_forbidden":
+            allowed = allowed_keys(item["loc"][:-1])
+            hint = did_you_mean(str(item["loc"][-1]), allowed)
             lines.append(
-                f"  - `{where}`: unknown key (value {item['input']!r}). "
-                "Fix: remove it or correct its spelling; see the sweep-file reference in README."
+                f"  - `{where}`: unknown key (value {item['input']!r}).{hint} "
+                + (f"Allowed here: {', '.join(allowed)}. " if allowed else "")
+                + "Fix: remove it or correct its spelling; see the sweep-file reference in README."
             )
         elif kind == "missing":
             lines.append(f"  - `{where}`: required key is missing. Fix: add it.")
@@ -32,6 +37,20 @@ def _format_validation_error(*, error: ValidationError, path: Path) -> str:
             msg = item["msg"].removeprefix("Value error, ")
             lines.append(f"  - `{where}`: {msg} (got {item['input']!r}).")
     return redact_credentials("\n".join(lines))
+
+
+def allowed_keys(loc: Sequence[int | str]) -> list[str]:
+    """The keys the schema allows at ``loc`` (a path of keys from the top)."""
+    model: Any = SweepConfig
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(str(part))
+        if field is None:
+            return []
+        nested = [t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type)]
+        model = next((t for t in nested if issubclass(t, BaseModel)), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
 
 
 def parse_sweep(*, raw: Any, path: Path) -> SweepConfig:

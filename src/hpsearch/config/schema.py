@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from hpsearch.config.credentials import check_no_credentials
 from hpsearch.config.metrics import Task, default_primary, get_metric, metrics_for
+from hpsearch.config.suggestions import closest
 
 SKLEARN_DATASETS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -205,12 +206,18 @@ class SweepConfig(_Section):
         primary = self.metrics.primary or default_primary(self.task)
         named = {"metrics.primary": [primary], "metrics.report": list(self.metrics.report)}
         named["thresholds"] = list(self.thresholds)
-        for where, names in named.items():
-            for metric in names:
-                if metric not in valid:
-                    raise ValueError(
-                        f"{where}: unknown {self.task} metric {metric!r}; valid: {', '.join(valid)}"
-                    )
+        bad = [
+            f"{where}: {metric!r}"
+            + (f" (did you mean {near!r}?)" if (near := closest(metric, valid)) else "")
+            for where, names in named.items()
+            for metric in names
+            if metric not in valid
+        ]
+        if bad:  # every bad name at once, not one per attempt
+            raise ValueError(
+                f"unknown {self.task} metric(s): {'; '.join(bad)}. Valid: {', '.join(valid)}. "
+                "Fix: use those names"
+            )
         return self
 
     @property

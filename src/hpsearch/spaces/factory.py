@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from hpsearch.errors import BadInputError
+from hpsearch.spaces.trust import qualified_name
 
 Kind = Literal["full", "transformer"]
 MODEL_STEP = "model"
@@ -124,3 +125,24 @@ def module_location(factory: PipelineFactory) -> Path:
         )
     path = Path(file)
     return path.parent if path.name == "__init__.py" else path
+
+
+def with_factory_model(*, raw: object, source: str, pipeline: PipelineFactory | None) -> object:
+    """A space used with a full Pipeline of the user's may leave out ``estimator`` (it is the
+    pipeline's ``model`` step); one that names it must name that step's class."""
+    if pipeline is None or not isinstance(raw, dict):
+        return raw
+    kind, made = make_estimator(pipeline)
+    if kind != "full":
+        return raw
+    model = qualified_name(made.named_steps["model"])
+    named = raw.get("estimator")
+    if named is None:
+        return {**raw, "estimator": model}
+    if named != model:
+        raise BadInputError(
+            f"search space {source}: estimator {named!r}, but the model step of the pipeline "
+            f"from {pipeline.reference}() is {model}. Fix: leave `estimator` out of this "
+            "space file (the pipeline's model step is used), or change the pipeline's model."
+        )
+    return raw

@@ -12,13 +12,14 @@ import yaml
 from sklearn.base import is_classifier, is_regressor
 
 from hpsearch.config.metrics import Task
+from hpsearch.config.suggestions import did_you_mean
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
 from hpsearch.spaces.distributions import FORMAT_HINT, parse_distribution, parse_start
-from hpsearch.spaces.factory import PipelineFactory, make_estimator
+from hpsearch.spaces.factory import PipelineFactory, with_factory_model
 from hpsearch.spaces.model import PREPROCESSING, FrozenMapping, Preprocessing, SearchSpace
 from hpsearch.spaces.pipelines import build_pipeline, check_param_paths, valid_param_paths
-from hpsearch.spaces.trust import pipeline_types, qualified_name, untrusted
+from hpsearch.spaces.trust import pipeline_types, untrusted
 
 SPACES_DIR_ENV = "HPSEARCH_SPACES_DIR"
 _TASKS: tuple[Task, ...] = ("classification", "regression")
@@ -82,6 +83,7 @@ def _resolve_entry(*, entry: str, task: Task) -> Path:
     if entry not in shipped:
         other: Task = "regression" if task == "classification" else "classification"
         hint = f" {entry!r} is a {other} family." if entry in shipped_families(other) else ""
+        hint = hint or did_you_mean(entry, shipped)
         raise BadInputError(
             f"unknown {task} search space {entry!r}.{hint} Shipped {task} families: "
             f"{', '.join(shipped) or '(none found in ' + str(shipped_spaces_dir()) + ')'}. "
@@ -105,7 +107,7 @@ def load_space(*, entry: str, task: Task, pipeline: PipelineFactory | None = Non
     """Load one family by shipped name or by (absolute) path, and check it completely;
     with ``pipeline`` (the sweep's own), its parameter paths are checked against that."""
     path = _resolve_entry(entry=entry, task=task)
-    raw = _with_factory_model(raw=_read_yaml(path), source=str(path), pipeline=pipeline)
+    raw = with_factory_model(raw=_read_yaml(path), source=str(path), pipeline=pipeline)
     space = _parse_space(raw=raw, source=str(path), task=task, pipeline=pipeline)
     if not _is_path(entry) and space.family != entry:
         raise BadInputError(
@@ -131,27 +133,6 @@ def load_spaces(
             )
         seen[space.family] = space.source
     return spaces
-
-
-def _with_factory_model(*, raw: Any, source: str, pipeline: PipelineFactory | None) -> Any:
-    """A space used with a full Pipeline of the user's may leave out ``estimator`` (it is the
-    pipeline's ``model`` step); one that names it must name that step's class."""
-    if pipeline is None or not isinstance(raw, dict):
-        return raw
-    kind, made = make_estimator(pipeline)
-    if kind != "full":
-        return raw
-    model = qualified_name(made.named_steps["model"])
-    named = raw.get("estimator")
-    if named is None:
-        return {**raw, "estimator": model}
-    if named != model:
-        raise BadInputError(
-            f"search space {source}: estimator {named!r}, but the model step of the pipeline "
-            f"from {pipeline.reference}() is {model}. Fix: leave `estimator` out of this "
-            "space file (the pipeline's model step is used), or change the pipeline's model."
-        )
-    return raw
 
 
 def _parse_space(
@@ -197,7 +178,8 @@ def _check_header(raw: Any, *, where: str, task: Task) -> str:
     unknown = [k for k in raw if k not in _TOP_KEYS]
     if unknown:
         raise BadInputError(
-            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(_TOP_KEYS)}. "
+            f"{where}: unknown key {unknown[0]!r};{did_you_mean(unknown[0], _TOP_KEYS)} "
+            f"allowed: {', '.join(_TOP_KEYS)}. "
             "Fix: remove it or correct its spelling."
         )
     for key in ("family", "estimator"):

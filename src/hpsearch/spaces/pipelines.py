@@ -24,6 +24,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.utils import get_tags
 
+from hpsearch.config.suggestions import did_you_mean
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
 from hpsearch.spaces.estimators import cap_threads, model_param_paths, seed_model, wire_categories
@@ -156,7 +157,8 @@ def check_param_paths(*, paths: Iterable[str], valid: Iterable[str], source: str
             steps = sorted({v.split("__", 1)[0] for v in valid_set})
             siblings = [f"{s}__..." for s in steps]
         raise BadInputError(
-            f"search space {source}: invalid parameter {path!r} for the pipeline. "
+            f"search space {source}: invalid parameter {path!r} for the pipeline."
+            f"{did_you_mean(path, valid_set)} "
             f"Valid parameters are: {siblings}. Fix: correct the key under `params:`; "
             "paths look like model__<param> or preprocess__num__<step>__<param>."
         )
