@@ -9,7 +9,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from hpsearch.cli import jobs, sweeps  # noqa: F401  (registers the commands)
+from hpsearch.cli import jobs, starter, sweeps  # noqa: F401  (registers the commands)
 from hpsearch.cli.app import app
 from hpsearch.errors import EXIT_BAD_INPUT, HpsearchError
 
