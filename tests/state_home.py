@@ -1,6 +1,6 @@
 """An autouse fixture (imported by the integration and cluster conftests): the test process
-and the CLIs it starts remember sweep storages (``hpsearch ls``) in a temporary state
-folder, never in the user's ``~/.local/state``."""
+and the CLIs it starts remember sweep storages (``hpsearch ls``) and keep the empty-store
+template in a temporary folder, never in the user's ``~/.local/state`` or ``~/.cache``."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def private_state_home() -> Iterator[None]:
-    before = os.environ.get("XDG_STATE_HOME")
+    names = ("XDG_STATE_HOME", "XDG_CACHE_HOME")
+    before = {name: os.environ.get(name) for name in names}
     with tempfile.TemporaryDirectory(prefix="hpsearch-state-") as folder:
-        os.environ["XDG_STATE_HOME"] = folder
+        for name in names:
+            os.environ[name] = os.path.join(folder, name.lower())
         try:
             yield
         finally:
-            if before is None:
-                os.environ.pop("XDG_STATE_HOME", None)
-            else:
-                os.environ["XDG_STATE_HOME"] = before
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

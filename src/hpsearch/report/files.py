@@ -15,12 +15,6 @@ from hpsearch.evaluation.scoring import labels
 from hpsearch.report.judge import Verdict
 from hpsearch.report.leaderboard import best_per_family, leaderboard
 from hpsearch.report.model_card import CardData, render_card
-from hpsearch.report.plots import (
-    family_best,
-    holdout_diagnostics,
-    optimisation_history,
-    parameter_importance,
-)
 from hpsearch.report.preprocessing import describe_preprocessing
 from hpsearch.report.publish import Published
 from hpsearch.status import TrialStatus
@@ -43,6 +37,13 @@ def _plots(
     *, session: SweepSession, records: Sequence[TrialRecord], best_family: str, y_pred: np.ndarray
 ) -> tuple[tuple[Path, ...], str]:
     """The plots made, and what the importance plot shows or why it is missing."""
+    from hpsearch.report.plots import (  # matplotlib: not on the way to the first trial
+        family_best,
+        holdout_diagnostics,
+        optimisation_history,
+        parameter_importance,
+    )
+
     config, pre, folder = session.config, session.pre, session.paths.plots
     metric, mode = config.primary_metric, config.mode
     diagnostics = "confusion_matrix.png" if config.task == "classification" else "residuals.png"

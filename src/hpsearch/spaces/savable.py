@@ -9,7 +9,6 @@ so a pipeline that would fail at registration is refused (exit 2) before the sea
 from __future__ import annotations
 
 import pandas as pd
-import skops.io as sio
 
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
@@ -26,6 +25,8 @@ def check_savable(
     """Fit ``space``'s pipeline with its defaults on the first rows of ``X`` and save it."""
     if space.pipeline is None:
         return
+    import skops.io as sio  # 1.7 s of imports: only for a sweep with its own pipeline
+
     where = f"pipeline {space.pipeline.reference} with family {space.family!r}"
     pipeline = build_pipeline(space=space, params={}, column_types=column_types, seed=0)
     rows = min(PROBE_ROWS, len(X))

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-import skops.io as sio
 from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
@@ -41,6 +40,8 @@ def trusted_types(
     """Types skops does not trust by default that the pipeline legitimately contains: those
     of hpsearch's libraries, those its space file lists and those of the sweep's own
     pipeline module (settled at preflight)."""
+    import skops.io as sio  # 1.7 s of imports: not on the way to the first trial
+
     found = sio.get_untrusted_types(data=sio.dumps(model))
     unexpected = untrusted(found, extra=extra, own=own)
     if unexpected:  # the preflight refuses these; reaching here is a bug

@@ -29,7 +29,25 @@ from hpsearch.tracking.child_runs import (
     current_user,
 )
 from hpsearch.tracking.store_lock import retry_locked, store_lock
+from hpsearch.tracking.store_template import (
+    copy_template,
+    is_new_store,
+    keep_as_template,
+)
 from hpsearch.tracking.uri import artifact_root
+
+
+def _open_store(tracking_uri: str) -> MlflowClient:
+    """The client of a store that answers; a new SQLite store comes from the migrated empty
+    template when there is one (``store_template``), else MLflow creates it and it becomes
+    the template."""
+    new = is_new_store(tracking_uri)
+    copied = new and copy_template(tracking_uri)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    client.search_experiments(max_results=1)
+    if new and not copied:
+        keep_as_template(tracking_uri)
+    return client
 
 
 class SweepTracker:
@@ -52,8 +70,7 @@ class SweepTracker:
     def client(self) -> MlflowClient:
         if self._client is None:
             with store_lock(self.tracking_uri):  # a new SQLite store is created once
-                client = MlflowClient(tracking_uri=self.tracking_uri)
-                client.search_experiments(max_results=1)
+                client = _open_store(self.tracking_uri)
             self._client = client
         return self._client
 
