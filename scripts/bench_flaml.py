@@ -32,13 +32,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 import yaml
+from benchdoc import write_section  # scripts/ is on sys.path
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from hpsearch.config.schema import DEFAULT_SPACES
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- flaml:start -->", "<!-- flaml:end -->"
 SEED = 0
 TIE = 0.002
@@ -253,16 +253,6 @@ def section(
     return "\n".join(lines)
 
 
-def write(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if START in doc and END in doc:
-        head, rest = doc.split(START, 1)
-        doc = head + text + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip() + "\n\n" + text + "\n"
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -287,7 +277,7 @@ def main() -> None:
         print(json.dumps({"loans": loans}), flush=True)
     order = [t.name for t in TABLES]
     results.sort(key=lambda r: order.index(r["table"]))
-    write(section(results, args.trials, loans))
+    write_section(section(results, args.trials, loans), start=START, end=END)
     saved.write_text(json.dumps({"tables": results, "loans": loans}, indent=2) + "\n")
 
 

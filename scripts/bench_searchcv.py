@@ -22,9 +22,9 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from benchdoc import write_section  # scripts/ is on sys.path
 from scipy.stats import loguniform, randint
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_breast_cancer
@@ -37,8 +37,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from hpsearch import SearchCV
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- searchcv:start -->", "<!-- searchcv:end -->"
 
 
@@ -158,16 +156,6 @@ def section(results: list[dict[str, Any]], *, trials: int, repeats: int, first: 
     return "\n".join(lines) + "\n" + END
 
 
-def write(text: str) -> None:
-    previous = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if START in previous and END in previous:
-        head, rest = previous.split(START, 1)
-        updated = head + text + rest.split(END, 1)[1]
-    else:
-        updated = previous.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=20)
@@ -189,7 +177,7 @@ def main() -> None:
             continue
         print(results[-1]["case"].name, {k: round(v, 2) for k, v in results[-1]["median"].items()})
     text = section(results, trials=args.trials, repeats=args.repeats, first=first)
-    write(text)
+    write_section(text, start=START, end=END)
     print(text)
 
 

@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
+from benchdoc import write_section  # scripts/ is on sys.path
+
 START, END = "<!-- startup:start -->", "<!-- startup:end -->"
 ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "MLFLOW_DISABLE_TELEMETRY": "true"}
 IMPORTS = (
@@ -135,16 +135,6 @@ def section(*, costs: dict[str, float], ray_s: float, actor: dict[str, float],
     return "\n".join(lines)
 
 
-def write(text: str) -> None:
-    previous = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if START in previous and END in previous:
-        head, rest = previous.split(START, 1)
-        updated = head + text + rest.split(END, 1)[1]
-    else:
-        updated = previous.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
@@ -161,7 +151,7 @@ def main() -> None:
     actor = {mode: _printed(ACTOR.replace("{mode}", mode)) for mode in ("cold", "warm")}
     runs = end_to_end(args.repeats)
     text = section(costs=costs, ray_s=ray_s, actor=actor, runs=runs)
-    write(text)
+    write_section(text, start=START, end=END)
     print(text)
 
 
