@@ -3,7 +3,9 @@ interval, and what the fitted preprocessing made of each column."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -39,54 +41,56 @@ def _record(
     )  # fmt: skip
 
 
-def test_family_bars_are_zoomed_so_close_scores_stay_apart(tmp_path: Path) -> None:
+def _axes_drawn(monkeypatch: pytest.MonkeyPatch, draw: Callable[[], object]) -> Any:
+    """The axes a plot function drew, as they were when it saved the figure."""
+    seen = []
+    original = plots._save
+
+    def keep(fig: plt.Figure, path: Path) -> Path:
+        seen.append(fig.axes[0])
+        return original(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    draw()
+    return seen[0]
+
+
+def test_family_bars_are_zoomed_so_close_scores_stay_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     records = [
         _record(0, TrialStatus.COMPLETED, [0.9949] * 3, "lr"),
         _record(1, TrialStatus.COMPLETED, [0.9997] * 3, "rf"),
     ]
-    captured: list[tuple[float, float]] = []
-    original = plots._save
-
-    def keep_limits(fig: plt.Figure, path: Path) -> Path:
-        captured.append(fig.axes[0].get_xlim())
-        return original(fig, path)
-
-    plots._save = keep_limits  # type: ignore[assignment]
-    try:
-        plots.family_best(records, metric="roc_auc", mode="max", path=tmp_path / "f.png")
-    finally:
-        plots._save = original  # type: ignore[assignment]
-    low, high = captured[0]
+    axes = _axes_drawn(
+        monkeypatch,
+        lambda: plots.family_best(records, metric="roc_auc", mode="max", path=tmp_path / "f.png"),
+    )
+    low, high = axes.get_xlim()
     assert 0.99 < low < 0.9949 and 0.9997 < high < 1.01  # not from 0
     # the two bars differ by more than a tenth of the axis
     assert (0.9997 - 0.9949) / (high - low) > 0.1
 
 
-def test_history_draws_pruned_trials_at_their_partial_mean(tmp_path: Path) -> None:
+def test_history_draws_pruned_trials_at_their_partial_mean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     records = [
         _record(0, TrialStatus.COMPLETED, [0.9, 0.8, 0.85]),
         _record(1, TrialStatus.PRUNED, [0.6]),
         _record(2, TrialStatus.PRUNED, [0.7, 0.5]),
         _record(3, TrialStatus.FAILED, []),
     ]
-    drawn: list[list[tuple[float, float]]] = []
-    original = plots._save
-
-    def keep(fig: plt.Figure, path: Path) -> Path:
-        for collection in fig.axes[0].collections:
-            drawn.append([tuple(p) for p in collection.get_offsets()])
-        drawn.append([("title", fig.axes[0].get_title())])  # type: ignore[list-item]
-        return original(fig, path)
-
-    plots._save = keep  # type: ignore[assignment]
-    try:
-        plots.optimisation_history(records, metric="roc_auc", mode="max", path=tmp_path / "h.png")
-    finally:
-        plots._save = original  # type: ignore[assignment]
-    pruned, completed, title = drawn
+    axes = _axes_drawn(
+        monkeypatch,
+        lambda: plots.optimisation_history(
+            records, metric="roc_auc", mode="max", path=tmp_path / "h.png"
+        ),
+    )
+    pruned, completed = ([tuple(p) for p in c.get_offsets()] for c in axes.collections)
     assert sorted(pruned) == [(1.0, 0.6), (2.0, 0.6)]
     assert completed == [(0.0, pytest.approx(0.85))]
-    assert title == [("title", "Optimisation history (1 completed, 2 pruned)")]
+    assert axes.get_title() == "Optimisation history (1 completed, 2 pruned)"
 
 
 def test_importance_needs_enough_completed_trials_and_says_why(tmp_path: Path) -> None:

@@ -25,16 +25,7 @@ def score_model(
     metrics: Sequence[Metric],
 ) -> dict[str, float]:
     """Every metric of a fitted model (a pipeline or a final estimator) on (X, y)."""
-    y_proba = None
-    classes = None
-    if any(m.needs_proba for m in metrics) and hasattr(model, "predict_proba"):
-        # one pass through the pipeline: the label is the most probable class, as in
-        # scikit-learn's classifiers' own predict
-        y_proba = np.asarray(model.predict_proba(X))
-        classes = np.asarray(model.classes_)
-        y_pred = classes[np.argmax(y_proba, axis=1)]
-    else:
-        y_pred = labels(model.predict(X))
+    y_pred, y_proba, classes = predictions(model=model, X=X, metrics=metrics)
     y_true = np.asarray(y)
     return {
         m.name: compute_metric(
@@ -42,6 +33,19 @@ def score_model(
         )
         for m in metrics
     }
+
+
+def predictions(
+    *, model: Any, X: Any, metrics: Sequence[Metric]
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(labels, probabilities, classes): probabilities only when a metric needs them."""
+    if any(m.needs_proba for m in metrics) and hasattr(model, "predict_proba"):
+        # one pass through the pipeline: the label is the most probable class, as in
+        # scikit-learn's classifiers' own predict
+        y_proba = np.asarray(model.predict_proba(X))
+        classes = np.asarray(model.classes_)
+        return classes[np.argmax(y_proba, axis=1)], y_proba, classes
+    return labels(model.predict(X)), None, None
 
 
 def compute_metric(

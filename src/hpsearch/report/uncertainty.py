@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from hpsearch.config.metrics import Metric
-from hpsearch.evaluation.scoring import compute_metric, labels
+from hpsearch.evaluation.scoring import compute_metric, predictions
 
 LEVEL = 0.95
 MAX_ROW_DRAWS = 20_000_000  # resamples x rows: about a second of ROC AUC here
@@ -28,28 +28,13 @@ class Interval:
     resamples: int  # those on which the metric was defined
 
 
-@dataclass(frozen=True)
-class _Predictions:
-    y_true: np.ndarray
-    y_pred: np.ndarray
-    y_proba: np.ndarray | None
-    classes: np.ndarray | None
-
-
-def _predict(*, model: Any, X: Any, y: Any, metrics: Sequence[Metric]) -> _Predictions:
-    if any(m.needs_proba for m in metrics) and hasattr(model, "predict_proba"):
-        proba = np.asarray(model.predict_proba(X))
-        classes = np.asarray(model.classes_)
-        return _Predictions(np.asarray(y), classes[np.argmax(proba, axis=1)], proba, classes)
-    return _Predictions(np.asarray(y), labels(model.predict(X)), None, None)
-
-
 def bootstrap_intervals(
     *, model: Any, X: Any, y: Any, metrics: Sequence[Metric], seed: int, resamples: int = 1000
 ) -> dict[str, Interval]:
     """A 95% percentile interval per metric; a metric that cannot be computed has none."""
-    predicted = _predict(model=model, X=X, y=y, metrics=metrics)
-    n = len(predicted.y_true)
+    y_pred, y_proba, classes = predictions(model=model, X=X, metrics=metrics)
+    y_true = np.asarray(y)
+    n = len(y_true)
     if n < 2:
         return {}
     resamples = max(100, min(resamples, MAX_ROW_DRAWS // max(1, n * len(metrics))))
@@ -61,9 +46,8 @@ def bootstrap_intervals(
         for rows in draws:
             try:
                 value = compute_metric(
-                    metric=metric, y_true=predicted.y_true[rows], y_pred=predicted.y_pred[rows],
-                    y_proba=None if predicted.y_proba is None else predicted.y_proba[rows],
-                    classes=predicted.classes,
+                    metric=metric, y_true=y_true[rows], y_pred=y_pred[rows],
+                    y_proba=None if y_proba is None else y_proba[rows], classes=classes,
                 )  # fmt: skip
             except ValueError:
                 continue
