@@ -21,7 +21,7 @@ def local_ray() -> Iterator[None]:
 
     from hpsearch.tune.runtime import init_ray
 
-    init_ray(address=None, cpus_per_trial=1)
+    init_ray(address=None)
     yield
     ray.shutdown()
 

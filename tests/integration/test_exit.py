@@ -13,7 +13,7 @@ SCRIPT = """
 import psutil, sys
 from hpsearch.tune.runtime import RayStart, exit_process
 
-start = RayStart.begin(address=None, cpus_per_trial=1)
+start = RayStart.begin(address=None)
 start.wait()
 import ray
 

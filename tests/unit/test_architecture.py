@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from hpsearch.compat import ray_job, ray_tune
+from hpsearch.compat import ray_job, ray_local, ray_tune
 from hpsearch.compat.mlflow_sql import sql_store
 from hpsearch.compat.versions import require_attribute, require_version
 from hpsearch.errors import IncompatibleVersionError
@@ -108,6 +108,29 @@ def test_result_grid_metrics_warning_is_dropped_inside_the_block_only(
         "something else",
         "Failed to fetch metrics",
     ]
+
+
+def test_tune_default_runtime_env_is_empty_inside_the_block_only() -> None:
+    from ray.tune.execution import class_cache
+
+    before = class_cache.DEFAULT_ENV_VARS
+    with ray_tune.actors_on_prestarted_workers():
+        assert class_cache.DEFAULT_ENV_VARS == {}
+    assert class_cache.DEFAULT_ENV_VARS is before and before == {"PL_DISABLE_FORK": "1"}
+
+
+def test_lean_local_start_sets_ray_params_and_skips_the_api_server_inside_only() -> None:
+    from ray._private.node import Node
+    from ray._private.parameter import RayParams
+
+    api_server = Node.start_api_server
+    with ray_local.lean_local_start():
+        params = RayParams()
+        assert params.no_monitor is True and params.include_log_monitor is False
+        assert Node.start_api_server is not api_server
+    params = RayParams()
+    assert params.no_monitor is False and params.include_log_monitor is None
+    assert Node.start_api_server is api_server
 
 
 def test_sql_store_of_a_sqlite_client(tmp_path: Path) -> None:

@@ -167,8 +167,8 @@ class TrialRun:
         ctx = self._ctx
         folds = ctx.fold_plan.folds
         # BLAS/OpenMP threads and joblib workers (estimators with n_jobs=None) stay within
-        # the CPUs this trial reserved. Pools loaded later than the scan start from the
-        # actor's OMP_NUM_THREADS/OPENBLAS_NUM_THREADS/MKL_NUM_THREADS, set to the same number.
+        # the CPUs this trial reserved. OpenMP pools loaded later than the scan start from the
+        # actor's OMP_NUM_THREADS, which Ray sets to the same number (the actor's CPUs).
         pools = self._actor.pools.current()
         try:
             with pools.limit(limits=ctx.cpus), parallel_config(n_jobs=ctx.cpus):

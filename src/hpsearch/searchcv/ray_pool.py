@@ -19,7 +19,7 @@ from hpsearch.tune.runtime import RayStart
 
 def start(*, address: str | None) -> None:
     """A local Ray (started once per process) or the cluster at ``address``."""
-    RayStart.begin(address=address, cpus_per_trial=1).wait()
+    RayStart.begin(address=address).wait()
 
 
 def concurrency(setting: int | str) -> int:

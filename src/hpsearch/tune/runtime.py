@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from hpsearch.compat.ray_job import detach_job_working_dir
+from hpsearch.compat.ray_local import lean_local_start
 from hpsearch.errors import BadInputError
 
 if TYPE_CHECKING:
     from hpsearch.config import SweepConfig
-
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def quiet_ray_env() -> None:
@@ -40,7 +39,7 @@ def quiet_ray_env() -> None:
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "300")
 
 
-def init_ray(*, address: str | None, cpus_per_trial: int) -> bool:
+def init_ray(*, address: str | None) -> bool:
     """Join the cluster at ``address``, or start a local Ray instance (then True)."""
     quiet_ray_env()
     import ray
@@ -48,17 +47,19 @@ def init_ray(*, address: str | None, cpus_per_trial: int) -> bool:
     if ray.is_initialized():
         return False
     detach_job_working_dir()
-    env = {name: str(cpus_per_trial) for name in THREAD_ENV}
     joining = address is not None or bool(os.environ.get("RAY_ADDRESS"))  # e.g. inside a job
     local: dict[str, Any] = {} if joining else {"include_dashboard": False}
     try:
-        ray.init(
-            address=address,
-            log_to_driver=False,
-            configure_logging=False,
-            runtime_env={"env_vars": env},
-            **local,
-        )
+        with contextlib.nullcontext() if joining else lean_local_start():
+            ray.init(address=address, log_to_driver=False, configure_logging=False, **local)
+    except ray.exceptions.AuthenticationError as exc:
+        where = address or os.environ.get("RAY_ADDRESS")
+        raise BadInputError(
+            f"Ray at {where} uses token authentication and refused this driver: "
+            f"{str(exc).splitlines()[0]}. Fix: set RAY_AUTH_MODE=token and make the cluster's "
+            "token available as RAY_AUTH_TOKEN, in the file RAY_AUTH_TOKEN_PATH names, or in "
+            "~/.ray/auth_token."
+        ) from None
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = address or os.environ.get("RAY_ADDRESS") or "a new local instance"
         raise BadInputError(
@@ -82,7 +83,7 @@ class RayStart:
     future: Future[None]
 
     @classmethod
-    def begin(cls, *, address: str | None, cpus_per_trial: int) -> RayStart:
+    def begin(cls, *, address: str | None) -> RayStart:
         """Start ``init_ray`` in a thread and return at once."""
         quiet_ray_env()
         import ray  # noqa: F401  (the package itself is imported here, not in two threads)
@@ -91,7 +92,7 @@ class RayStart:
 
         def start_and_park() -> None:
             try:
-                started_here = init_ray(address=address, cpus_per_trial=cpus_per_trial)
+                started_here = init_ray(address=address)
             except BaseException as exc:
                 future.set_exception(exc)
                 return
@@ -114,9 +115,7 @@ class RayStart:
 
 def begin_ray(config: SweepConfig) -> RayStart:
     """Start (or join) the Ray a sweep asks for, in the background."""
-    return RayStart.begin(
-        address=config.ray.address, cpus_per_trial=max(1, int(config.ray.cpus_per_trial))
-    )
+    return RayStart.begin(address=config.ray.address)
 
 
 def exit_process(code: int) -> NoReturn:

@@ -202,7 +202,11 @@ def _fit(
     """One Tune experiment over the remaining budget; raises ``SweepInterrupted``."""
     from ray.tune.search import ConcurrencyLimiter
 
-    from hpsearch.compat.ray_tune import cached_trainable_lookups, quiet_result_fetch
+    from hpsearch.compat.ray_tune import (
+        actors_on_prestarted_workers,
+        cached_trainable_lookups,
+        quiet_result_fetch,
+    )
 
     with InterruptGuard() as guard:
         recorder = _recorder(
@@ -225,7 +229,7 @@ def _fit(
             previous=budget.previous,
         )
         try:
-            with cached_trainable_lookups(), quiet_result_fetch():
+            with cached_trainable_lookups(), quiet_result_fetch(), actors_on_prestarted_workers():
                 tuner.fit()
         finally:
             recorder.close()  # every finished trial's child run is written before we go on
