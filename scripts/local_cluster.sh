@@ -10,7 +10,9 @@
 #   HPS_RAY_PORT      GCS port of the head                           default 6390
 #   HPS_DASHBOARD_PORT  Ray dashboard / Jobs API port                default 8275
 #   HPS_MLFLOW_PORT   MLflow server port                             default 5055
-#   HPS_RAY_AUTH      "token" to start the cluster with Ray token authentication
+#   HPS_RAY_AUTH      "token" to start the cluster with Ray token authentication; the token
+#                     is read from RAY_AUTH_TOKEN_PATH (default $HPS_CLUSTER_DIR/auth_token,
+#                     written with a new random token when missing), never from ~/.ray
 #   HPS_MLFLOW_AUTH   "basic" to run `mlflow server --app-name basic-auth`; its admin password
 #                     is HPS_MLFLOW_ADMIN_PASSWORD (required then). The nodes inherit
 #                     MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD from this script's
@@ -31,6 +33,7 @@ export RAY_USAGE_STATS_ENABLED=0
 export PATH="$BIN:$PATH"
 if [[ "${HPS_RAY_AUTH:-}" == "token" ]]; then
   export RAY_AUTH_MODE=token
+  export RAY_AUTH_TOKEN_PATH="${RAY_AUTH_TOKEN_PATH:-$DIR/auth_token}"
 else
   export RAY_AUTH_MODE=disabled
 fi
@@ -54,6 +57,11 @@ up() {
     exit 2
   fi
   mkdir -p "$DIR/head" "$DIR/worker" "$DIR/mlflow/artifacts"
+  if [[ "$RAY_AUTH_MODE" == "token" && ! -s "$RAY_AUTH_TOKEN_PATH" ]]; then
+    # Ray's own format (256 random bits, hex), readable by this user only
+    (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_hex(32), end="")' \
+      > "$RAY_AUTH_TOKEN_PATH")
+  fi
   # Ray's socket paths must stay short: keep temp dirs under /tmp
   local head_tmp worker_tmp
   head_tmp="$(mktemp -d /tmp/hps-head-XXXX)"
@@ -108,6 +116,7 @@ up() {
   echo "ray_address=http://127.0.0.1:$DASH_PORT"
   echo "gcs_address=127.0.0.1:$RAY_PORT"
   echo "mlflow_uri=http://127.0.0.1:$MLFLOW_PORT"
+  if [[ "$RAY_AUTH_MODE" == "token" ]]; then echo "auth_token_path=$RAY_AUTH_TOKEN_PATH"; fi
 }
 
 stop_pids() {

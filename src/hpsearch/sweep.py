@@ -37,7 +37,7 @@ from hpsearch.status import SweepStatus
 from hpsearch.store.files import is_disk_full
 from hpsearch.store.known import remember_storage
 from hpsearch.store.lineage import write_lineage
-from hpsearch.store.paths import create_sweep_dir, utc_now
+from hpsearch.store.paths import SweepPaths, create_sweep_dir, utc_now
 from hpsearch.store.records import load_records
 from hpsearch.store.state import SweepState, read_state, save_state
 from hpsearch.tracking.outage import (
@@ -89,12 +89,17 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
         for artifact in lineage:
             parent.log_artifact(artifact, "lineage")
         parent.log_artifact(paths.spaces, "lineage/search_spaces")
-    except KeyboardInterrupt:  # no trial ran: leave nothing, neither directory nor run
-        shutil.rmtree(paths.root, ignore_errors=True)
-        with contextlib.suppress(Exception):
-            tracker.client.delete_run(run_id)
+    except KeyboardInterrupt:
+        _discard(paths=paths, tracker=tracker, run_id=run_id)
         raise
     return SweepSession(config=config, paths=paths, pre=pre, parent=parent)
+
+
+def _discard(*, paths: SweepPaths, tracker: SweepTracker, run_id: str) -> None:
+    """No trial ran: leave nothing behind, neither the sweep directory nor the parent run."""
+    shutil.rmtree(paths.root, ignore_errors=True)
+    with contextlib.suppress(Exception):
+        tracker.client.delete_run(run_id)
 
 
 def _first_state(
@@ -274,4 +279,11 @@ def run_sweep(
     except BaseException:
         ray.settle()  # no start-up thread outlives the call
         raise
+    if session.pre.leakage.passed:  # (a leakage stop needs no Ray and reports itself)
+        try:
+            ray.wait()
+        except BaseException:  # Ray could not start or join (the address, a token)
+            parent = session.parent
+            _discard(paths=session.paths, tracker=parent.tracker, run_id=parent.run_id)
+            raise
     return execute_sweep(session, ray=ray, show_progress=show_progress)

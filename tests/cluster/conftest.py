@@ -67,8 +67,12 @@ def start_cluster(
         "PYTHON_BIN_DIR": str(Path(os.sys.executable).parent),
         "RAY_USAGE_STATS_ENABLED": "0",
     }
-    for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+    for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "RAY_AUTH_TOKEN"):
         env.pop(name, None)
+    if auth == "token":  # the cluster's own token (written by `up`), not the user's ~/.ray
+        env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(tmp / "auth_token"))
+    else:
+        env.pop("RAY_AUTH_TOKEN_PATH", None)
     if mlflow_auth:
         env.update(HPS_MLFLOW_AUTH="basic", **mlflow_auth)
     cluster = LocalCluster(

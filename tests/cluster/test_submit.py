@@ -26,11 +26,19 @@ pytestmark = pytest.mark.cluster
 
 
 def cli(
-    cluster: LocalCluster, cwd: Path, *args: str, timeout: float = 600
+    cluster: LocalCluster, cwd: Path, *args: str, timeout: float = 600, token: bool = True
 ) -> subprocess.CompletedProcess[str]:
+    """``hpsearch`` from a submitting shell: no MLflow credentials; the cluster's Ray token
+    file (as a user keeps it in ~/.ray/auth_token) unless ``token`` is False."""
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "MLFLOW_DISABLE_TELEMETRY": "true"}
     for name in ("RAY_ADDRESS", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
-        env.pop(name, None)  # the submitting shell has no MLflow credentials
+        env.pop(name, None)
+    env.pop("RAY_AUTH_TOKEN", None)
+    token_path = cluster.env.get("RAY_AUTH_TOKEN_PATH")
+    if token and token_path:
+        env["RAY_AUTH_TOKEN_PATH"] = token_path
+    else:  # a file that does not exist: not even the user's own ~/.ray/auth_token
+        env["RAY_AUTH_TOKEN_PATH"] = str(cwd / "no-token")
     return subprocess.run(
         [sys.executable, "-m", "hpsearch.cli", *args],
         cwd=cwd,
@@ -120,6 +128,63 @@ def test_submit_wait_runs_on_both_nodes_and_registers(
     assert len(model.predict(X)) == 20
     artifacts = {a.path for a in client.list_artifacts(state["parent_run_id"], "reports")}
     assert "reports/model_card.md" in artifacts
+
+
+@pytest.mark.parametrize("how", ["RAY_ADDRESS", "auto"])
+def test_run_joins_a_running_ray_instead_of_starting_one(
+    tmp_path: Path, token_cluster: LocalCluster, how: str
+) -> None:
+    """``hpsearch run`` on a machine where Ray already runs: with RAY_ADDRESS set, or with
+    ``ray.address: auto`` (the address Ray recorded, else a running GCS found by Ray), the
+    sweep's trials run on that cluster's two nodes: no new Ray instance is started."""
+    name = f"joined-{how.lower().replace('_', '-')}"
+    sweep = sweep_file(tmp_path, token_cluster, name=name, trials=4)
+    if how == "auto":
+        text = sweep.read_text() + "ray:\n  address: auto\n"
+        sweep.write_text(text)
+    env = {**token_cluster.env, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env.pop("RAY_ADDRESS", None)
+    if how == "RAY_ADDRESS":
+        env["RAY_ADDRESS"] = "127.0.0.1:6390"  # the token cluster's GCS
+    done = subprocess.run(
+        [sys.executable, "-m", "hpsearch.cli", "run", str(sweep), "--no-progress"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    records = load_records(only_sweep(tmp_path / "sweeps") / "trials.jsonl")
+    assert len(records) == 4
+    # a Ray instance of its own would be one node: two node ids are the cluster's nodes
+    assert len({r.node_id for r in records}) == 2, "the cluster's two nodes ran the trials"
+
+
+def test_a_token_cluster_without_its_token_is_a_clear_error_and_leaves_no_sweep(
+    tmp_path: Path, token_cluster: LocalCluster
+) -> None:
+    sweep = sweep_file(tmp_path, token_cluster, name="no-token", trials=2)
+    storage = tmp_path / "sweeps"
+    submitted = cli(
+        token_cluster, tmp_path, "submit", str(sweep), "--address", token_cluster.address,
+        "--storage", str(storage), token=False,
+    )  # fmt: skip
+    assert submitted.returncode == 2, submitted.stdout[-3000:] + submitted.stderr[-3000:]
+    assert "uses token authentication" in submitted.stderr and "Fix:" in submitted.stderr
+    assert "Traceback" not in submitted.stderr
+
+    env = {**token_cluster.env, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env.update(RAY_ADDRESS="127.0.0.1:6390", RAY_AUTH_TOKEN_PATH=str(tmp_path / "no-token"))
+    ran = subprocess.run(
+        [sys.executable, "-m", "hpsearch.cli", "run", str(sweep), "--no-progress",
+         "--storage", str(storage)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert ran.returncode == 2, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert "uses token authentication" in ran.stderr and "RAY_AUTH_MODE=token" in ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert not storage.exists() or not any(storage.iterdir()), "no half-written sweep"
+    client = MlflowClient(tracking_uri=token_cluster.mlflow_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    runs = client.search_runs(experiments, filter_string="attributes.run_name LIKE 'no-token%'")
+    assert runs == [], "nor a parent run left RUNNING"
 
 
 OWN_MODULE = """

@@ -57,6 +57,7 @@ def auth_headers() -> dict[str, str]:
 
 def job_client(address: str) -> Any:
     """A ``JobSubmissionClient`` for ``http://HEAD:8265`` (token header attached)."""
+    from ray.exceptions import AuthenticationError
     from ray.job_submission import JobSubmissionClient
 
     if not address.startswith(("http://", "https://")):
@@ -65,6 +66,12 @@ def job_client(address: str) -> Any:
         )
     try:
         return JobSubmissionClient(address, headers=auth_headers())
+    except AuthenticationError as exc:
+        raise BadInputError(
+            f"the Ray Jobs API at {address} uses token authentication and refused this client: "
+            f"{str(exc).splitlines()[0]}. Fix: make the cluster's token available as "
+            "RAY_AUTH_TOKEN, in the file RAY_AUTH_TOKEN_PATH names, or in ~/.ray/auth_token."
+        ) from None
     except (ConnectionError, RuntimeError) as exc:
         raise BadInputError(
             f"cannot reach the Ray Jobs API at {address}: {exc}. Fix: check the address and "
