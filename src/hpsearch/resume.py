@@ -26,7 +26,9 @@ from hpsearch.store.paths import SweepPaths, open_sweep_dir
 from hpsearch.store.records import load_records
 from hpsearch.store.state import SweepState, read_state, save_state
 from hpsearch.sweep import execute_sweep
+from hpsearch.tracking.opening import ParentOpening
 from hpsearch.tracking.outage import store_required
+from hpsearch.tracking.parent import recover_parent
 from hpsearch.tracking.session import SweepSession
 from hpsearch.tracking.tracker import ParentRun, SweepTracker
 from hpsearch.tune.runtime import begin_ray
@@ -46,6 +48,9 @@ class ResumePlan:
 def frozen_config(*, paths: SweepPaths, state: SweepState) -> SweepConfig:
     """The sweep's own config, with spaces read from the copies in the sweep directory."""
     raw = yaml.safe_load(paths.config.read_text(encoding="utf-8"))
+    cv = raw.setdefault("cv", {}) if isinstance(raw, dict) else None
+    if isinstance(cv, dict):  # made before cv.group_splitter: its folds came from sklearn's
+        cv.setdefault("group_splitter", "sklearn")
     config = parse_sweep(raw=raw, path=paths.config)
     copies = tuple(str(paths.spaces / f"{family}.yaml") for family in state.families)
     if copies and all(Path(c).is_file() for c in copies):
@@ -132,24 +137,27 @@ def _reopen(*, plan: ResumePlan, paths: SweepPaths, tracker: SweepTracker) -> Sw
         "holdout": pre.data.holdout.fingerprint,
     }
     _check_fingerprints(plan=plan, current=current)
-    parent = ParentRun(tracker=tracker, run_id=state.parent_run_id)
     try:
         with store_required(tracker.tracking_uri):
+            run_id = state.parent_run_id or recover_parent(tracker, paths=paths)
+            parent = ParentRun(tracker=tracker, run_id=run_id)
             tracker.reopen_parent(parent.run_id)
             tracker.reconcile(parent_run_id=parent.run_id, records=load_records(paths.trials))
             if plan.config.search.trials != state.trials:
                 parent.set_tags({"hpsearch.trials_budget": str(plan.config.search.trials)})
     except KeyboardInterrupt:  # the sweep stays as it was: interrupted, its parent not RUNNING
         with contextlib.suppress(Exception):
-            tracker.finish(parent.run_id, status="KILLED")
+            tracker.finish(run_id, status="KILLED")
         raise
     save_state(
         paths,
         replace(
             state,
+            parent_run_id=parent.run_id,
             trials=plan.config.search.trials,
             excluded_trials=tuple(sorted(plan.excluded)),
             resumed=state.resumed + 1,
         ),
     )
-    return SweepSession(config=plan.config, paths=paths, pre=pre, parent=parent)
+    opening = ParentOpening.opened(parent)
+    return SweepSession(config=plan.config, paths=paths, pre=pre, opening=opening)

@@ -7,13 +7,12 @@ running -> leakage gate | interrupted | failed | completed | failed validation.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from hpsearch.config import SweepConfig, fully_resolved
+from hpsearch.config import SweepConfig
 from hpsearch.endings import (
     SweepEnding,
     finish_parent,
@@ -28,104 +27,38 @@ from hpsearch.errors import (
     EXIT_TOO_MANY_FAILURES,
     EXIT_VALIDATION_FAILED,
     SweepInterrupted,
-    TrackingUnavailableError,
 )
 from hpsearch.prepare.findings import raise_if_failed
-from hpsearch.prepare.preflight import Preflight, run_preflight
 from hpsearch.report.outcome import conclude
+from hpsearch.start import discard, start_sweep
 from hpsearch.status import SweepStatus
 from hpsearch.store.files import is_disk_full
-from hpsearch.store.known import remember_storage
-from hpsearch.store.lineage import write_lineage
-from hpsearch.store.paths import SweepPaths, create_sweep_dir, utc_now
 from hpsearch.store.records import load_records
 from hpsearch.store.state import SweepState, read_state, save_state
-from hpsearch.tracking.outage import (
-    is_store_unavailable,
-    outage_reason,
-    store_required,
-)
-from hpsearch.tracking.parent import parent_params, parent_tags
+from hpsearch.tracking.outage import is_store_unavailable, outage_reason
 from hpsearch.tracking.session import SweepSession
-from hpsearch.tracking.tracker import ParentRun, SweepTracker
-from hpsearch.tracking.uri import resolve_tracking_uri
+from hpsearch.tracking.tracker import ParentRun
 from hpsearch.tune.runtime import RayStart, begin_ray
 from hpsearch.tune.search import SearchOutcome, make_context, run_search
-from hpsearch.version import __version__
 
 __all__ = ["SweepEnding", "execute_sweep", "run_sweep", "start_sweep"]
 
 logger = logging.getLogger(__name__)
 
 
-def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) -> SweepSession:
-    """Preflight (bad input raises before anything is written), then the sweep directory,
-    its lineage files, the parent run and the first ``sweep.json``."""
-    pre = run_preflight(config)
-    tracking_uri = resolve_tracking_uri(config.tracking.uri)
-    tracker = SweepTracker(tracking_uri=tracking_uri, experiment=config.experiment_name)
-    with store_required(tracking_uri):
-        tracker.experiment_id  # noqa: B018  (the store answers before anything is written)
-    paths = create_sweep_dir(storage=storage, name=config.name)
-    remember_storage(storage)  # for `hpsearch ls` from anywhere
-    try:
-        with store_required(tracking_uri):  # e.g. a user who may read but not write
-            resolved = fully_resolved(config, tracking_uri=tracking_uri)
-            lineage = write_lineage(config=resolved, pre=pre, paths=paths)
-            run_id = tracker.start_parent(
-                run_name=paths.root.name,
-                params=parent_params(config),
-                tags=parent_tags(config=config, pre=pre, paths=paths, version=__version__),
-            )
-    except (TrackingUnavailableError, KeyboardInterrupt):
-        shutil.rmtree(paths.root, ignore_errors=True)  # nothing ran: leave nothing behind
-        raise
-    state = _first_state(
-        config=config, pre=pre, sweep_file=sweep_file, tracking_uri=tracking_uri, run_id=run_id
-    )
-    parent = ParentRun(tracker=tracker, run_id=run_id)
-    try:
-        save_state(paths, state)
-        for artifact in lineage:
-            parent.log_artifact(artifact, "lineage")
-        parent.log_artifact(paths.spaces, "lineage/search_spaces")
-    except KeyboardInterrupt:
-        _discard(paths=paths, tracker=tracker, run_id=run_id)
-        raise
-    return SweepSession(config=config, paths=paths, pre=pre, parent=parent)
+def _opened(session: SweepSession) -> None:
+    """Wait for the parent run; a store that refused or could not be reached when it was
+    opened raises here (``run_sweep`` then discards the sweep: exit 2, nothing kept)."""
+    session.opening.result()
 
 
-def _discard(*, paths: SweepPaths, tracker: SweepTracker, run_id: str) -> None:
-    """No trial ran: leave nothing behind, neither the sweep directory nor the parent run."""
-    shutil.rmtree(paths.root, ignore_errors=True)
-    with contextlib.suppress(Exception):
-        tracker.client.delete_run(run_id)
+def _saving_parent(session: SweepSession) -> Callable[[ParentRun], None]:
+    """What the search calls once the parent run exists: its id into ``sweep.json``."""
 
+    def save(parent: ParentRun) -> None:
+        save_state(session.paths, replace(read_state(session.paths), parent_run_id=parent.run_id))
 
-def _first_state(
-    *, config: SweepConfig, pre: Preflight, sweep_file: Path | None, tracking_uri: str,
-    run_id: str,
-) -> SweepState:  # fmt: skip
-    return SweepState(
-        name=config.name,
-        status=SweepStatus.RUNNING,
-        created_at=utc_now().isoformat(),
-        primary_metric=config.primary_metric,
-        mode=config.mode,
-        hpsearch_version=__version__,
-        sweep_file=str(sweep_file.resolve()) if sweep_file else None,
-        tracking_uri=tracking_uri,
-        experiment=config.experiment_name,
-        parent_run_id=run_id,
-        trials=config.search.trials,
-        seed=config.seed,
-        fingerprints={
-            "development": pre.data.development.fingerprint,
-            "holdout": pre.data.holdout.fingerprint,
-        },
-        holdout_rows=pre.data.holdout.n_rows,
-        families=tuple(s.family for s in pre.spaces),
-    )
+    return save
 
 
 def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome) -> SweepEnding:
@@ -157,7 +90,9 @@ def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome
 
 
 def _leakage_stop(*, session: SweepSession, state: SweepState) -> SweepEnding:
-    save_state(session.paths, replace(state, status=SweepStatus.LEAKAGE))
+    _opened(session)
+    state = replace(state, parent_run_id=session.parent.run_id, status=SweepStatus.LEAKAGE)
+    save_state(session.paths, state)
     finish_parent(session, "FAILED")
     message = ""
     try:
@@ -166,6 +101,29 @@ def _leakage_stop(*, session: SweepSession, state: SweepState) -> SweepEnding:
         message = str(exc)
     return sweep_result(
         session, exit_code=EXIT_LEAKAGE, status=SweepStatus.LEAKAGE, message=message
+    )
+
+
+def _search(
+    session: SweepSession, *, ray: RayStart, show_progress: bool, excluded: frozenset[str]
+) -> SearchOutcome:
+    """Ray up, the trials' context, the search (the parent run opens while it runs)."""
+    config, pre = session.config, session.pre
+    ray.wait()
+    ctx = make_context(
+        config=config,
+        development=pre.data.development,
+        spaces=pre.spaces,
+        column_types=pre.data.column_types,
+    )
+    return run_search(
+        config=config,
+        paths=session.paths,
+        ctx=ctx,
+        parent=session.opening,
+        on_parent=_saving_parent(session),
+        show_progress=show_progress,
+        excluded=excluded,
     )
 
 
@@ -179,27 +137,17 @@ def _execute(
         return _leakage_stop(session=session, state=state)
     state = save_state(paths, state.as_running_here())
     try:  # from here on an interruption leaves a resumable sweep
-        ray.wait()
-        ctx = make_context(
-            config=config,
-            development=pre.data.development,
-            spaces=pre.spaces,
-            column_types=pre.data.column_types,
-        )
-        search = run_search(
-            config=config,
-            paths=paths,
-            ctx=ctx,
-            parent=session.parent,
-            show_progress=show_progress,
-            excluded=excluded,
-        )
+        search = _search(session, ray=ray, show_progress=show_progress, excluded=excluded)
     except (SweepInterrupted, KeyboardInterrupt) as exc:
+        _opened(session)
+        state = replace(state, parent_run_id=session.parent.run_id)
         return interrupted(session=session, state=state, exc=exc, excluded=excluded)
+    _opened(session)
     state = save_state(
         paths,
         replace(
             state,
+            parent_run_id=session.parent.run_id,
             trials_finished=len(search.records),
             pid=None,
             sampler_history=search.sampler_states,
@@ -228,6 +176,11 @@ def _execute(
     )
 
 
+def _with_parent(session: SweepSession) -> SweepState:
+    """``sweep.json`` as it is, with the parent run's id (opened by now)."""
+    return replace(read_state(session.paths), parent_run_id=session.parent.run_id)
+
+
 def execute_sweep(
     session: SweepSession,
     *,
@@ -241,10 +194,12 @@ def execute_sweep(
     try:
         return _execute(session, ray=ray, show_progress=show_progress, excluded=excluded)
     except KeyboardInterrupt as exc:  # e.g. during selection: the trials are all recorded
-        return interrupted(session=session, state=read_state(session.paths), exc=exc,
+        _opened(session)
+        return interrupted(session=session, state=_with_parent(session), exc=exc,
                            excluded=excluded)  # fmt: skip
     except Exception as exc:
-        state = read_state(session.paths)
+        _opened(session)  # a store that never opened: run_sweep discards the sweep (exit 2)
+        state = _with_parent(session)
         if is_disk_full(exc):  # the sweep directory's disk (or the SQLite store's) is full
             return interrupted(session=session, state=state, exc=exc, excluded=excluded)
         if is_store_unavailable(exc):
@@ -272,7 +227,9 @@ def run_sweep(
 ) -> SweepEnding:
     """``hpsearch run``: a new sweep directory and parent run, then ``execute_sweep``.
 
-    Ray starts in the background first (or already has: ``ray`` from the CLI)."""
+    Ray starts in the background first (or already has: ``ray`` from the CLI). A tracking
+    store that cannot be opened (unreachable, refusing the user) ends it in exit 2 with
+    nothing kept, as does a Ray that cannot start or be joined."""
     ray = ray or begin_ray(config)
     try:
         session = start_sweep(config=config, storage=storage, sweep_file=sweep_file)
@@ -283,7 +240,11 @@ def run_sweep(
         try:
             ray.wait()
         except BaseException:  # Ray could not start or join (the address, a token)
-            parent = session.parent
-            _discard(paths=session.paths, tracker=parent.tracker, run_id=parent.run_id)
+            discard(session)
             raise
-    return execute_sweep(session, ray=ray, show_progress=show_progress)
+    try:
+        return execute_sweep(session, ray=ray, show_progress=show_progress)
+    except BaseException:
+        if session.opening.failure() is not None:  # the store never opened: nothing kept
+            discard(session)
+        raise

@@ -9,14 +9,15 @@ Nothing else runs: no Ray, no trials, no selection (`hpsearch resume` does those
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hpsearch.errors import BadInputError
 from hpsearch.status import SweepStatus
 from hpsearch.store.paths import open_sweep_dir
 from hpsearch.store.records import load_records
-from hpsearch.store.state import read_state
+from hpsearch.store.state import read_state, save_state
 from hpsearch.tracking.outage import store_required
+from hpsearch.tracking.parent import recover_parent
 from hpsearch.tracking.tracker import SweepTracker
 
 _PARENT_STATUS = {
@@ -54,11 +55,15 @@ def sync_sweep(sweep_dir: str) -> SyncReport:
     tracker = SweepTracker(tracking_uri=state.tracking_uri, experiment=state.experiment)
     status = _PARENT_STATUS[state.status]
     with store_required(state.tracking_uri):
-        deleted, logged = tracker.reconcile(parent_run_id=state.parent_run_id, records=records)
-        tracker.finish(state.parent_run_id, status=status)
+        run_id = state.parent_run_id
+        if not run_id:  # the driver died while the store was being opened
+            run_id = recover_parent(tracker, paths=paths)
+            save_state(paths, replace(state, parent_run_id=run_id))
+        deleted, logged = tracker.reconcile(parent_run_id=run_id, records=records)
+        tracker.finish(run_id, status=status)
     return SyncReport(
         tracking_uri=state.tracking_uri,
-        parent_run_id=state.parent_run_id,
+        parent_run_id=run_id,
         records=len(records),
         logged=logged,
         deleted=deleted,

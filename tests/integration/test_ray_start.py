@@ -1,5 +1,6 @@
 """The local Ray a sweep starts: only what a sweep uses, and trial actors on the workers the
-raylet prestarted (each in a fresh process, so nothing else in the session is touched)."""
+raylet prestarted, which imported the trial's modules before any trial (each in a fresh
+process, so nothing else in the session is touched)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from hpsearch.tune.runtime import init_ray
 from hpsearch.compat.ray_tune import actors_on_prestarted_workers
 from ray._private.parameter import RayParams
 
-assert init_ray(address=None) is True
+# a module nothing in a Tune trial imports: in the trial's process only if preloaded
+assert init_ray(address=None, preload=["mailbox"]) is True
 import ray
 from ray import tune
 
@@ -32,7 +34,8 @@ while time.monotonic() < deadline:  # the raylet prestarts one idle worker per C
     time.sleep(0.2)
 
 def trial(config):
-    tune.report({"pid": os.getpid()})
+    import sys
+    tune.report({"pid": os.getpid(), "preloaded": "mailbox" in sys.modules})
 
 with actors_on_prestarted_workers():
     grid = tune.Tuner(
@@ -45,6 +48,7 @@ print(json.dumps({
     "commands": commands(),
     "idle": idle,
     "trial_pids": [r.metrics["pid"] for r in grid],
+    "preloaded": [r.metrics["preloaded"] for r in grid],
     "monitor_default_after": RayParams().no_monitor,
 }))
 """
@@ -66,4 +70,5 @@ def test_local_ray_runs_no_monitor_log_monitor_or_api_server_and_actors_reuse_id
         assert skipped not in commands, f"{skipped} was started: {commands}"
     # the raylet's prestarted idle workers ran the trial actors: no process was started for them
     assert seen["idle"] and set(seen["trial_pids"]) <= set(seen["idle"]), seen
+    assert seen["preloaded"] and all(seen["preloaded"]), seen  # imported as the worker started
     assert seen["monitor_default_after"] is False  # Ray's own defaults are back after the start

@@ -39,6 +39,9 @@ def test_small_sweep_logs_parent_children_and_registers(tmp_path: Path, tracking
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = child_runs(client, result)
     assert [p.info.run_id for p in parents] == [result.parent_run_id]
+    # the parent run is opened while the first trials run; sweep.json has its id
+    state = json.loads((result.paths.root / "sweep.json").read_text())
+    assert state["parent_run_id"] == result.parent_run_id
     assert len(children) == trials
     trial_ids = {c.data.tags["hpsearch.trial_id"] for c in children}
     assert len(trial_ids) == trials

@@ -124,3 +124,18 @@ def test_server_down_at_start_is_bad_input_and_writes_nothing(tmp_path: Path) ->
     assert "Traceback" not in done.stderr
     sweeps = tmp_path / "sweeps"
     assert not sweeps.exists() or not any(sweeps.iterdir())
+
+
+def test_sqlite_store_that_cannot_open_is_bad_input_and_leaves_nothing(tmp_path: Path) -> None:
+    # a local SQLite store is opened while the first trials run (start-up, issue 15): one
+    # that cannot be opened still ends the command in exit 2 with nothing kept
+    database = tmp_path / "store-is-a-folder.db"
+    (database / "inside").mkdir(parents=True)
+    uri = f"sqlite:///{database}"
+    done = hpsearch(tmp_path, "run", str(_sweep(tmp_path, trials=4)), "--no-progress",
+                    "--tracking-uri", uri, "--storage", "sweeps")  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "cannot be reached or written" in done.stderr and str(database) in done.stderr
+    assert "Traceback" not in done.stderr
+    sweeps = tmp_path / "sweeps"
+    assert not sweeps.exists() or not any(sweeps.iterdir())

@@ -18,7 +18,6 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import (
     GroupKFold,
     KFold,
-    StratifiedGroupKFold,
     StratifiedKFold,
     TimeSeriesSplit,
 )
@@ -30,6 +29,7 @@ from hpsearch.config.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, 
 from hpsearch.errors import TrialError
 from hpsearch.evaluation.fold import CVSummary, FoldScore
 from hpsearch.prepare.folds import make_splitter
+from hpsearch.prepare.group_folds import BalancedGroupKFold
 from hpsearch.prepare.profile import infer_column_types
 from hpsearch.spaces import load_space
 from hpsearch.spaces.pipelines import build_pipeline
@@ -359,7 +359,7 @@ def test_multiclass_roc_auc_and_log_loss_match_sklearn(
     [
         ("classification", False, True, TimeSeriesSplit),
         ("regression", True, True, TimeSeriesSplit),
-        ("classification", True, False, StratifiedGroupKFold),
+        ("classification", True, False, BalancedGroupKFold),
         ("regression", True, False, GroupKFold),
         ("classification", False, False, StratifiedKFold),
         ("regression", False, False, KFold),

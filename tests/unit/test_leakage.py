@@ -236,7 +236,7 @@ def test_splitter_ignoring_groups(tmp_path: Path) -> None:
     report = check_leakage(data=ungrouped, config=config)
 
     assert grouped_report.passed
-    assert any("StratifiedGroupKFold" in f.message for f in grouped_report.findings)
+    assert any("BalancedGroupKFold" in f.message for f in grouped_report.findings)
     (finding,) = _errors(report, "splitter")
     assert "data.group_column='customer' is set" in finding.message
     assert "StratifiedKFold" in finding.message

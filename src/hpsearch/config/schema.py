@@ -55,6 +55,10 @@ class HoldoutConfig(_Section):
 
 class CVConfig(_Section):
     folds: int = Field(5, ge=2, le=20)
+    # how rows that stay together (a group column, identical rows) are dealt into folds and
+    # the hold-out: hpsearch's linear-time splitter, or scikit-learn's StratifiedGroupKFold
+    # (quadratic; what sweeps made before hpsearch 0.2 used, and resume with)
+    group_splitter: Literal["balanced", "sklearn"] = "balanced"
 
 
 class MetricsConfig(_Section):

@@ -93,7 +93,7 @@ def _transform_fold(
     )
 
 
-def _fold_rows(
+def fold_rows(
     *,
     pipeline: Pipeline,
     X: pd.DataFrame,
@@ -139,7 +139,7 @@ def evaluate_fold(
     active = cache if cache_key and len(pipeline.steps) > 1 else None
     try:
         cached = active.get(fold=fold, key=cache_key) if active is not None else None
-        part, fit_time = _fold_rows(
+        part, fit_time = fold_rows(
             pipeline=pipeline,
             X=X,
             y_train=y_train,

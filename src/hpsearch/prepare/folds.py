@@ -17,6 +17,7 @@ from sklearn.model_selection import (
 )
 
 from hpsearch.config.metrics import Task
+from hpsearch.prepare.group_folds import BalancedGroupKFold
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,28 @@ class FixedFolds:
 
 
 Splitter: TypeAlias = (
-    KFold | StratifiedKFold | GroupKFold | StratifiedGroupKFold | TimeSeriesSplit | FixedFolds
+    KFold
+    | StratifiedKFold
+    | GroupKFold
+    | StratifiedGroupKFold
+    | BalancedGroupKFold
+    | TimeSeriesSplit
+    | FixedFolds
 )
 
 
-def make_splitter(*, task: Task, folds: int, seed: int, grouped: bool, by_time: bool) -> Splitter:
-    """The CV splitter that matches the data: time-series, grouped, stratified or plain."""
+def make_splitter(
+    *, task: Task, folds: int, seed: int, grouped: bool, by_time: bool,
+    group_splitter: str = "balanced",
+) -> Splitter:  # fmt: skip
+    """The CV splitter that matches the data: time-series, grouped, stratified or plain;
+    grouped classification folds are ``group_folds.BalancedGroupKFold`` unless
+    ``group_splitter`` is "sklearn" (``StratifiedGroupKFold``, sweeps made before it)."""
     if by_time:
         return TimeSeriesSplit(n_splits=folds)
     if grouped:
+        if task == "classification" and group_splitter == "balanced":
+            return BalancedGroupKFold(n_splits=folds, random_state=seed)
         if task == "classification":
             return StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
         return GroupKFold(n_splits=folds, shuffle=True, random_state=seed)

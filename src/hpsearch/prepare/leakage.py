@@ -148,7 +148,12 @@ def _check_splitter(*, data: SplitData, config: SweepConfig) -> list[Finding]:
     dev = data.development
     grouped, by_time = dev.groups is not None, dev.times is not None
     splitter = make_splitter(
-        task=config.task, folds=config.cv.folds, seed=config.seed, grouped=grouped, by_time=by_time
+        task=config.task,
+        folds=config.cv.folds,
+        seed=config.seed,
+        grouped=grouped,
+        by_time=by_time,
+        group_splitter=config.cv.group_splitter,
     )
     name = type(splitter).__name__
     problems = []

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from hpsearch.config import SweepConfig
 from hpsearch.errors import BadInputError, LeakageError
 from hpsearch.prepare import quality
 from hpsearch.prepare.fingerprint import fingerprint
+from hpsearch.prepare.folds import make_splitter
 from hpsearch.prepare.load import listed, load_frame
 from hpsearch.prepare.profile import ColumnProfile, column_types, profile_columns
 from hpsearch.prepare.quality import QualityReport
@@ -165,7 +166,10 @@ def _group_split(
     positions = np.arange(len(y))
     n_splits = max(2, round(1.0 / fraction))
     if config.task == "classification" and n_groups >= n_splits:
-        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        splitter = make_splitter(
+            task="classification", folds=n_splits, seed=seed, grouped=True, by_time=False,
+            group_splitter=config.cv.group_splitter,
+        )  # fmt: skip
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             dev, hold = next(splitter.split(positions, y.to_numpy(), groups.to_numpy()))

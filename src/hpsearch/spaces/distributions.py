@@ -13,9 +13,9 @@ from optuna.distributions import (
 )
 
 from hpsearch.errors import BadInputError
+from hpsearch.spaces.files import FORMAT_HINT
 
 SEPARATOR = ":"
-FORMAT_HINT = "see search_spaces/README.md for the format"
 _DIST_KEYS = {
     "int": ("type", "low", "high", "step", "log"),
     "float": ("type", "low", "high", "step", "log"),

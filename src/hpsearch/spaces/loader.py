@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sklearn.base import is_classifier, is_regressor
 
 from hpsearch.config.metrics import Task
 from hpsearch.config.suggestions import did_you_mean
 from hpsearch.errors import BadInputError
 from hpsearch.spaces.columns import ColumnTypes
-from hpsearch.spaces.distributions import FORMAT_HINT, parse_distribution, parse_start
+from hpsearch.spaces.distributions import parse_distribution, parse_start
 from hpsearch.spaces.factory import PipelineFactory, with_factory_model
+from hpsearch.spaces.files import (
+    FORMAT_HINT,
+    is_path,
+    read_yaml,
+    resolve_entry,
+)
 from hpsearch.spaces.model import PREPROCESSING, FrozenMapping, Preprocessing, SearchSpace
 from hpsearch.spaces.pipelines import build_pipeline, check_param_paths, valid_param_paths
 from hpsearch.spaces.trust import pipeline_types, untrusted
 
-SPACES_DIR_ENV = "HPSEARCH_SPACES_DIR"
 _TASKS: tuple[Task, ...] = ("classification", "regression")
 _TOP_KEYS = (
     "family",
@@ -39,77 +41,13 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PROBE_COLUMNS = ColumnTypes(numeric=("probe_numeric",), categorical=("probe_categorical",))
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads ``1e-3`` as a float (YAML 1.2), not as the string '1e-3'."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-def shipped_spaces_dir() -> Path:
-    """``$HPSEARCH_SPACES_DIR`` if set, else the repository's ``search_spaces/`` folder."""
-    override = os.environ.get(SPACES_DIR_ENV)
-    if override:
-        return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parents[3] / "search_spaces"
-
-
-def shipped_families(task: Task) -> tuple[str, ...]:
-    """Names of the shipped families for a task, sorted."""
-    folder = shipped_spaces_dir() / task
-    if not folder.is_dir():
-        return ()
-    return tuple(sorted(p.stem for p in folder.glob("*.yaml")))
-
-
-def _is_path(entry: str) -> bool:
-    return "/" in entry or os.sep in entry or entry.endswith((".yaml", ".yml"))
-
-
-def _resolve_entry(*, entry: str, task: Task) -> Path:
-    if _is_path(entry):
-        path = Path(entry).expanduser().resolve()
-        if not path.is_file():
-            raise BadInputError(
-                f"search-space file {entry!r} does not exist. Fix: correct the path under "
-                "search.spaces (relative paths resolve against the sweep file's folder)."
-            )
-        return path
-    shipped = shipped_families(task)
-    if entry not in shipped:
-        other: Task = "regression" if task == "classification" else "classification"
-        hint = f" {entry!r} is a {other} family." if entry in shipped_families(other) else ""
-        hint = hint or did_you_mean(entry, shipped)
-        raise BadInputError(
-            f"unknown {task} search space {entry!r}.{hint} Shipped {task} families: "
-            f"{', '.join(shipped) or '(none found in ' + str(shipped_spaces_dir()) + ')'}. "
-            "Fix: use one of them, or the path to your own YAML file (" + FORMAT_HINT + ")."
-        )
-    return shipped_spaces_dir() / task / f"{entry}.yaml"
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise BadInputError(
-            f"search space {path} is not valid YAML: {exc}. Fix: correct the syntax."
-        ) from None
-    except OSError as exc:
-        raise BadInputError(f"search space {path} cannot be read: {exc}.") from None
-
-
 def load_space(*, entry: str, task: Task, pipeline: PipelineFactory | None = None) -> SearchSpace:
     """Load one family by shipped name or by (absolute) path, and check it completely;
     with ``pipeline`` (the sweep's own), its parameter paths are checked against that."""
-    path = _resolve_entry(entry=entry, task=task)
-    raw = with_factory_model(raw=_read_yaml(path), source=str(path), pipeline=pipeline)
+    path = resolve_entry(entry=entry, task=task)
+    raw = with_factory_model(raw=read_yaml(path), source=str(path), pipeline=pipeline)
     space = _parse_space(raw=raw, source=str(path), task=task, pipeline=pipeline)
-    if not _is_path(entry) and space.family != entry:
+    if not is_path(entry) and space.family != entry:
         raise BadInputError(
             f"search space {path}: `family` is {space.family!r} but the file is named {entry!r}. "
             "Fix: make the family equal to the file name."

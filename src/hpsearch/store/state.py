@@ -13,9 +13,12 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
+from hpsearch.config import SweepConfig
 from hpsearch.errors import BadInputError
+from hpsearch.prepare.preflight import Preflight
 from hpsearch.status import SweepStatus
 from hpsearch.store.files import write_json_atomic
 from hpsearch.store.paths import SweepPaths, utc_now
@@ -148,3 +151,30 @@ def pid_alive(pid: object, host: object) -> bool:
     except PermissionError:
         return True
     return pid != os.getpid()
+
+
+def first_state(
+    *, config: SweepConfig, pre: Preflight, sweep_file: Path | None, tracking_uri: str,
+    version: str,
+) -> SweepState:  # fmt: skip
+    """``sweep.json`` of a new sweep; the parent run's id comes once the store has it."""
+    return SweepState(
+        name=config.name,
+        status=SweepStatus.RUNNING,
+        created_at=utc_now().isoformat(),
+        primary_metric=config.primary_metric,
+        mode=config.mode,
+        hpsearch_version=version,
+        sweep_file=str(sweep_file.resolve()) if sweep_file else None,
+        tracking_uri=tracking_uri,
+        experiment=config.experiment_name,
+        parent_run_id="",
+        trials=config.search.trials,
+        seed=config.seed,
+        fingerprints={
+            "development": pre.data.development.fingerprint,
+            "holdout": pre.data.holdout.fingerprint,
+        },
+        holdout_rows=pre.data.holdout.n_rows,
+        families=tuple(s.family for s in pre.spaces),
+    )

@@ -29,7 +29,12 @@ _UNREACHABLE = (
 )
 _REST_MARKERS = ("Max retries exceeded", "ConnectionError", "Connection refused")
 _REFUSED = ("UNAUTHENTICATED", "PERMISSION_DENIED")
-_FULL = ("database or disk is full", "disk i/o error", "no space left on device")
+_FULL = (
+    "database or disk is full",
+    "disk i/o error",
+    "no space left on device",
+    "unable to open database file",
+)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

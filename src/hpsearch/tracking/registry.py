@@ -8,16 +8,17 @@ import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
 import pandas as pd
-from mlflow.models import infer_signature
-from sklearn.pipeline import Pipeline
 
 import hpsearch_runtime
 from hpsearch.compat.mlflow_uri import using_tracking_uri
 from hpsearch.spaces.factory import PipelineFactory, module_location
 from hpsearch.spaces.trust import untrusted
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 CANDIDATE_ALIAS = "candidate"
 _RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "scipy")
@@ -60,6 +61,9 @@ def log_model(
 ) -> str:
     """Log the fitted pipeline on the parent run with signature and input example; with the
     sweep's own ``pipeline``, its module ships with the model (MLflow ``code_paths``)."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
     example = X_example.head(5)
     signature = infer_signature(example, model.predict(example))
     own = () if pipeline is None else (pipeline.top_level,)
@@ -117,6 +121,8 @@ def register_candidate(
     Through the client, not ``mlflow.register_model``, which prints "Successfully registered
     model" to stderr outside logging (noise in a notebook cell or a job log). ``model_uri``
     is the logged model's ``models:/<model_id>``, which is what the fluent call resolves."""
+    import mlflow
+
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     try:
         client.create_registered_model(name)
@@ -143,6 +149,8 @@ def attach_card(*, tracking_uri: str, name: str, version: str, model_uri: str, c
     """The model card on the registered version: its description (what the registry's page
     shows; cut to MLflow's limit with a pointer) and ``model_card.md`` among the logged
     model's artifacts (whole)."""
+    import mlflow
+
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     text = card.read_text(encoding="utf-8")
     if len(text) > DESCRIPTION_LIMIT:

@@ -11,10 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from mlflow.entities import Metric, Param, Run, RunStatus, RunTag
-from mlflow.tracking import MlflowClient
+from typing import TYPE_CHECKING, Any
 
 from hpsearch.compat.mlflow_sql import bulk_insert_runs, is_sql_store, sql_store
 from hpsearch.store.records import TrialRecord
@@ -36,11 +33,17 @@ from hpsearch.tracking.store_template import (
 )
 from hpsearch.tracking.uri import artifact_root
 
+if TYPE_CHECKING:  # MLflow is imported where a store is opened: not on the way to a trial
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
+
 
 def _open_store(tracking_uri: str) -> MlflowClient:
     """The client of a store that answers; a new SQLite store comes from the migrated empty
     template when there is one (``store_template``), else MLflow creates it and it becomes
     the template."""
+    from mlflow.tracking import MlflowClient
+
     new = is_new_store(tracking_uri)
     copied = new and copy_template(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri)
@@ -91,6 +94,8 @@ class SweepTracker:
     def start_parent(
         self, *, run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]
     ) -> str:
+        from mlflow.entities import Param
+
         run = self.client.create_run(
             self.experiment_id, run_name=run_name, tags=dict(tags), start_time=_now_ms()
         )
@@ -100,17 +105,31 @@ class SweepTracker:
         )
         return run_id
 
+    def find_parent(self, *, tag: str, value: str) -> str | None:
+        """The id of a run that is no child run and has ``tag`` set to ``value``."""
+        found = self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.`{tag}` = '{value}'", max_results=50
+        )
+        parents = [r for r in found if TAG_PARENT not in r.data.tags]
+        return parents[0].info.run_id if parents else None
+
     def reopen_parent(self, run_id: str) -> None:
         """Mark a resumed parent RUNNING again (it ends FINISHED or KILLED later)."""
+        from mlflow.entities import RunStatus
+
         self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
 
     def log_metrics(self, run_id: str, values: Mapping[str, float]) -> None:
+        from mlflow.entities import Metric
+
         ts = _now_ms()
         self.client.log_batch(
             run_id, metrics=[Metric(k, float(v), ts, 0) for k, v in values.items()]
         )
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        from mlflow.entities import RunTag
+
         self.client.log_batch(
             run_id, tags=[RunTag(k, clip(v, MAX_TAG_LEN)) for k, v in tags.items()]
         )
@@ -163,6 +182,8 @@ class SweepTracker:
         return [self._write_via_api(run) for run in runs]
 
     def _write_via_api(self, child: ChildRun) -> str:
+        from mlflow.entities import Metric, Param
+
         run = self.client.create_run(
             self.experiment_id, run_name=child.name, tags=child.tags, start_time=child.start_ms
         )

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from hpsearch.store.records import TrialRecord
 from hpsearch.tracking.child_runs import child_run
+from hpsearch.tracking.opening import ParentOpening
 from hpsearch.tracking.outage import first_line, is_store_unavailable, outage_reason
-from hpsearch.tracking.tracker import SweepTracker
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +42,12 @@ class Unwritten:
 
 
 class ChildRunWriter:
-    """A queue and one daemon thread writing child runs for one parent run."""
+    """A queue and one daemon thread writing child runs for one parent run (waited for in
+    that thread while it is still being opened)."""
 
-    def __init__(
-        self, *, tracker: SweepTracker, parent_run_id: str, retry_after_s: float = RETRY_AFTER_S
-    ) -> None:
-        self._tracker = tracker
-        self._parent = parent_run_id
+    def __init__(self, *, parent: ParentOpening, retry_after_s: float = RETRY_AFTER_S) -> None:
+        self._opening = parent
+        self._tracker = parent.tracker
         self._retry_after_s = retry_after_s
         self._queue: queue.Queue[TrialRecord | None] = queue.Queue()
         self._error: BaseException | None = None
@@ -89,19 +88,20 @@ class ChildRunWriter:
         if not self._pending or (waiting and not final):
             return
         try:
+            parent_run_id = self._opening.result().run_id
             if self._outage is None:
                 fresh = [
                     r
                     for r in self._pending
-                    if self._tracker.claim(parent_run_id=self._parent, trial_id=r.trial_id)
+                    if self._tracker.claim(parent_run_id=parent_run_id, trial_id=r.trial_id)
                 ]
                 if fresh:
                     self._tracker.write_children(
-                        [child_run(record=r, parent_run_id=self._parent) for r in fresh]
+                        [child_run(record=r, parent_run_id=parent_run_id) for r in fresh]
                     )
             else:  # back after an outage: repair half-written children, write the rest
                 _, logged = self._tracker.reconcile(
-                    parent_run_id=self._parent, records=self._pending
+                    parent_run_id=parent_run_id, records=self._pending
                 )
                 logger.warning("tracking store reachable again: %d child runs written", logged)
         except Exception as exc:

@@ -17,8 +17,11 @@ from typing import Any
 
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
+from hpsearch.config import SweepConfig
 from hpsearch.status import TrialStatus
+from hpsearch.store.records import TrialRecord
 from hpsearch.tune.quantile_rule import QuantileRule
+from hpsearch.tune.sampler import running_means
 
 
 class FoldQuantileStopping(FIFOScheduler):
@@ -79,3 +82,20 @@ class FoldQuantileStopping(FIFOScheduler):
             f"FoldQuantileStopping(q={self.rule.quantile}): {len(self.rule.completed)} completed "
             "trials as reference"
         )
+
+
+def make_scheduler(*, config: SweepConfig, previous: list[TrialRecord]) -> Any:
+    """The fold-level stopping rule, told the curves of earlier completed trials; FIFO
+    when early stopping is off (or with fewer than 3 folds)."""
+    if not (config.search.early_stopping and config.cv.folds >= 3):
+        return FIFOScheduler()
+    stopping = FoldQuantileStopping(
+        mode=config.mode, n_folds=config.cv.folds, quantile=config.search.stopping_quantile
+    )
+    curves = [
+        list(running_means(r.fold_scores.get(config.primary_metric, [])).values())
+        for r in previous
+        if r.selectable
+    ]
+    stopping.seed_history(curves)
+    return stopping

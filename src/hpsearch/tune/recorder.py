@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from ray.tune import Callback
 from hpsearch.status import TrialStatus
 from hpsearch.store.files import append_jsonl, is_disk_full
 from hpsearch.store.records import TrialRecord, count_statuses, load_records, record_from_result
-from hpsearch.tracking.tracker import SweepTracker
+from hpsearch.tracking.opening import ParentOpening
+from hpsearch.tracking.tracker import ParentRun
 from hpsearch.tracking.writer import ChildRunWriter, Unwritten
 from hpsearch.tune.progress import Progress, ProgressLine
 
@@ -25,14 +27,19 @@ def _error_text(trial: Any) -> str:
 
 
 class TrialRecorder(Callback):
-    """Turns Tune events into ``trials.jsonl`` lines, MLflow child runs and progress."""
+    """Turns Tune events into ``trials.jsonl`` lines, MLflow child runs and progress.
+
+    The parent run may still be in the making (``ParentOpening``): the recorder begins
+    opening it once the first trial has started, hands ``on_parent`` the parent run as soon
+    as it exists (on Tune's loop, the driver's main thread) and, should the store refuse,
+    sets ``interrupt`` so that the search stops."""
 
     def __init__(
         self,
         *,
         records_path: Path,
-        tracker: SweepTracker,
-        parent_run_id: str,
+        parent: ParentOpening,
+        on_parent: Callable[[ParentRun], None] | None = None,
         n_folds: int,
         total: int,
         metric: str,
@@ -44,8 +51,8 @@ class TrialRecorder(Callback):
         self.interrupt = interrupt
         self.excluded = excluded
         self.records_path = records_path
-        self.tracker = tracker
-        self.parent_run_id = parent_run_id
+        self.parent: ParentOpening | None = parent
+        self.on_parent = on_parent
         self.n_folds = n_folds
         self.total = total
         self.metric = metric
@@ -67,14 +74,17 @@ class TrialRecorder(Callback):
         self._t0 = time.monotonic()
         self._progress = ProgressLine(enabled=self.show_progress)
         self._writer: ChildRunWriter | None = None
+        self._parent_seen = False
         self.unwritten: Unwritten | None = None
         self.disk_full: OSError | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        keep = ("records_path", "tracker", "parent_run_id", "n_folds", "total", "metric")
+        # Tune pickles its callbacks with the experiment (``tuner.pkl``); hpsearch never
+        # restores one (resume starts from trials.jsonl); ParentOpening pickles itself
+        keep = ("records_path", "n_folds", "total", "metric")
         state = {k: self.__dict__[k] for k in keep}
         state.update(mode=self.mode, show_progress=self.show_progress, excluded=self.excluded)
-        state["interrupt"] = None
+        state.update(parent=self.parent, interrupt=None, on_parent=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -115,7 +125,20 @@ class TrialRecorder(Callback):
             )
         )
 
+    def on_step_end(self, iteration: int, trials: list[Any], **info: Any) -> None:
+        if self._parent_seen or self.parent is None or not self.parent.done:
+            return
+        self._parent_seen = True
+        if self.parent.failure() is not None:
+            if self.interrupt is not None:
+                self.interrupt.set()  # the store refused: stop; the sweep ends in exit 2
+            return
+        if self.on_parent is not None:
+            self.on_parent(self.parent.result())
+
     def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        if self.parent is not None:
+            self.parent.begin()  # a trial runs: the store opens meanwhile
         self._number(trial.trial_id)
         self._started.setdefault(trial.trial_id, time.time())
         self._running.add(trial.trial_id)
@@ -149,9 +172,10 @@ class TrialRecorder(Callback):
             self.interrupt.set()
             return
         self._recorded.add(trial_id)
-        if self._writer is None:
-            self._writer = ChildRunWriter(tracker=self.tracker, parent_run_id=self.parent_run_id)
-        self._writer.submit(record)
+        if self._writer is None and self.parent is not None:
+            self._writer = ChildRunWriter(parent=self.parent)
+        if self._writer is not None:
+            self._writer.submit(record)
         self._counts[record.status] += 1
         self._track_best(record)
         self._show()

@@ -15,13 +15,15 @@ import math
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from hpsearch.compat.ray_job import detach_job_working_dir
-from hpsearch.compat.ray_local import lean_local_start
+from hpsearch.compat.ray_local import lean_local_start, preloading_workers
 from hpsearch.errors import BadInputError
+from hpsearch.spaces.files import estimator_modules
 
 if TYPE_CHECKING:
     from hpsearch.config import SweepConfig
@@ -39,8 +41,19 @@ def quiet_ray_env() -> None:
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "300")
 
 
-def init_ray(*, address: str | None) -> bool:
-    """Join the cluster at ``address``, or start a local Ray instance (then True)."""
+# what a trial actor imports (Ray Tune, scikit-learn, pandas, hpsearch's evaluation); the
+# sweep's model libraries are added to it (``trial_modules``)
+TRIAL_MODULE = "hpsearch.tune.trainable"
+
+
+def trial_modules(config: SweepConfig) -> tuple[str, ...]:
+    """The modules a trial actor of this sweep imports: the trainable and the estimators."""
+    return (TRIAL_MODULE, *estimator_modules(entries=config.search.spaces, task=config.task))
+
+
+def init_ray(*, address: str | None, preload: Sequence[str] = ()) -> bool:
+    """Join the cluster at ``address``, or start a local Ray instance (then True) whose
+    worker processes import ``preload`` as they start, before any trial needs them."""
     quiet_ray_env()
     import ray
 
@@ -48,7 +61,9 @@ def init_ray(*, address: str | None) -> bool:
         return False
     detach_job_working_dir()
     joining = address is not None or bool(os.environ.get("RAY_ADDRESS"))  # e.g. inside a job
-    local: dict[str, Any] = {} if joining else {"include_dashboard": False}
+    local: dict[str, Any] = {}
+    if not joining:
+        local = {"include_dashboard": False, "_system_config": preloading_workers(preload)}
     try:
         with contextlib.nullcontext() if joining else lean_local_start():
             ray.init(address=address, log_to_driver=False, configure_logging=False, **local)
@@ -83,7 +98,7 @@ class RayStart:
     future: Future[None]
 
     @classmethod
-    def begin(cls, *, address: str | None) -> RayStart:
+    def begin(cls, *, address: str | None, preload: Sequence[str] = ()) -> RayStart:
         """Start ``init_ray`` in a thread and return at once."""
         quiet_ray_env()
         import ray  # noqa: F401  (the package itself is imported here, not in two threads)
@@ -92,7 +107,7 @@ class RayStart:
 
         def start_and_park() -> None:
             try:
-                started_here = init_ray(address=address)
+                started_here = init_ray(address=address, preload=preload)
             except BaseException as exc:
                 future.set_exception(exc)
                 return
@@ -115,7 +130,7 @@ class RayStart:
 
 def begin_ray(config: SweepConfig) -> RayStart:
     """Start (or join) the Ray a sweep asks for, in the background."""
-    return RayStart.begin(address=config.ray.address)
+    return RayStart.begin(address=config.ray.address, preload=trial_modules(config))
 
 
 def exit_process(code: int) -> NoReturn:

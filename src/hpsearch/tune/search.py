@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,13 @@ from hpsearch.spaces.model import SearchSpace
 from hpsearch.status import TrialStatus
 from hpsearch.store.paths import SweepPaths
 from hpsearch.store.records import TrialRecord, load_records
+from hpsearch.tracking.opening import ParentOpening
 from hpsearch.tracking.tracker import ParentRun
 from hpsearch.tracking.writer import Unwritten
 from hpsearch.tune.failure_stop import FailureStopper
 from hpsearch.tune.interrupts import InterruptGuard
 from hpsearch.tune.runtime import resolve_concurrency
-from hpsearch.tune.sampler import make_searcher, running_means
+from hpsearch.tune.sampler import make_searcher
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def make_context(
         seed=config.seed,
         grouped=development.groups is not None,
         by_time=development.times is not None,
+        group_splitter=config.cv.group_splitter,
     )
     return TrialContext(
         X=development.X,
@@ -79,27 +82,6 @@ def next_run_name(paths: SweepPaths) -> str:
     return f"run-{len(existing) + 1}"
 
 
-def _scheduler(*, config: SweepConfig, previous: list[TrialRecord]) -> Any:
-    """The fold-level stopping rule, told the curves of earlier completed trials; FIFO
-    when early stopping is off (or with fewer than 3 folds)."""
-    from ray import tune
-
-    from hpsearch.tune.fold_stopping import FoldQuantileStopping
-
-    if not (config.search.early_stopping and config.cv.folds >= 3):
-        return tune.schedulers.FIFOScheduler()
-    stopping = FoldQuantileStopping(
-        mode=config.mode, n_folds=config.cv.folds, quantile=config.search.stopping_quantile
-    )
-    curves = [
-        list(running_means(r.fold_scores.get(config.primary_metric, [])).values())
-        for r in previous
-        if r.selectable
-    ]
-    stopping.seed_history(curves)
-    return stopping
-
-
 def _tuner(
     *,
     config: SweepConfig,
@@ -113,6 +95,7 @@ def _tuner(
 ) -> Any:
     from ray import tune
 
+    from hpsearch.tune.fold_stopping import make_scheduler
     from hpsearch.tune.trainable import FoldTrainable
 
     trainable = tune.with_resources(
@@ -122,7 +105,7 @@ def _tuner(
         trainable,
         tune_config=tune.TuneConfig(
             search_alg=search_alg,
-            scheduler=_scheduler(config=config, previous=previous),
+            scheduler=make_scheduler(config=config, previous=previous),
             num_samples=remaining,
             reuse_actors=True,
             time_budget_s=config.search.time_budget_s,
@@ -145,7 +128,8 @@ def _recorder(
     *,
     config: SweepConfig,
     paths: SweepPaths,
-    parent: ParentRun,
+    parent: ParentOpening,
+    on_parent: Callable[[ParentRun], None] | None,
     show_progress: bool,
     interrupt: threading.Event,
     excluded: frozenset[str],
@@ -154,8 +138,8 @@ def _recorder(
 
     return TrialRecorder(
         records_path=paths.trials,
-        tracker=parent.tracker,
-        parent_run_id=parent.run_id,
+        parent=parent,
+        on_parent=on_parent,
         n_folds=config.cv.folds,
         total=config.search.trials,
         metric=config.primary_metric,
@@ -193,7 +177,8 @@ def _fit(
     config: SweepConfig,
     paths: SweepPaths,
     ctx: TrialContext,
-    parent: ParentRun,
+    parent: ParentOpening,
+    on_parent: Callable[[ParentRun], None] | None,
     searcher: Any,
     budget: _Budget,
     show_progress: bool,
@@ -213,6 +198,7 @@ def _fit(
             config=config,
             paths=paths,
             parent=parent,
+            on_parent=on_parent,
             show_progress=show_progress,
             interrupt=guard.event,
             excluded=excluded,
@@ -248,11 +234,15 @@ def run_search(
     config: SweepConfig,
     paths: SweepPaths,
     ctx: TrialContext,
-    parent: ParentRun,
+    parent: ParentOpening,
+    on_parent: Callable[[ParentRun], None] | None = None,
     show_progress: bool = True,
     excluded: frozenset[str] = frozenset(),
 ) -> SearchOutcome:
     """Run the remaining trial budget through Ray Tune and return every record.
+
+    ``parent`` may still be opening: it begins once a trial runs, and ``on_parent`` gets the
+    parent run on the driver's main thread as soon as it exists.
 
     Trials recorded in ``trials.jsonl`` count toward the budget and seed the sampler,
     except those in ``excluded`` (failed trials being retried: their configs run again).
@@ -283,6 +273,7 @@ def run_search(
             paths=paths,
             ctx=ctx,
             parent=parent,
+            on_parent=on_parent,
             searcher=searcher,
             budget=budget,
             show_progress=show_progress,
