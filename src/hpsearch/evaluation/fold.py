@@ -6,6 +6,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from hpsearch.config.metrics import Metric
 from hpsearch.errors import TrialError
+from hpsearch.evaluation.fidelity import model_rounds, with_rounds
 from hpsearch.evaluation.fold_cache import FoldCache, TransformedFold, size_of
 from hpsearch.evaluation.rounds import EarlyStop, fit_model
 from hpsearch.evaluation.scoring import score_model
@@ -111,6 +113,14 @@ def fold_rows(
     return part, part.fit_time_s
 
 
+def _continued(warm: Any, final: Any) -> Any:
+    """The rung's warm-started model, set to go on to the trial's own rounds."""
+    rounds = model_rounds(final)
+    if rounds is not None:
+        with_rounds(warm, rounds)
+    return warm
+
+
 def evaluate_fold(
     *,
     pipeline: Pipeline,
@@ -123,6 +133,7 @@ def evaluate_fold(
     cache: FoldCache | None = None,
     cache_key: str = "",
     stop: EarlyStop | None = None,
+    warm: Any | None = None,
 ) -> FoldScore:
     """Fit a fresh clone of ``pipeline`` on one fold's training rows and score it.
 
@@ -132,24 +143,23 @@ def evaluate_fold(
     classes and parameters (``cache_key``: their ``preprocessing_key``). Training scores use
     the output of ``fit_transform``: for hpsearch's encoders it equals ``transform`` after
     ``fit``. With ``stop``, a boosting model's rounds are chosen on a split of the training
-    rows (``rounds.fit_model``). Raises ``TrialError`` when anything fails and when a
-    validation score is not finite: never a silent NaN.
-    """
+    rows (``rounds.fit_model``). ``warm`` is the first fold's model fitted at a rounds
+    rung (``evaluation.rung``; a scikit-learn ensemble with ``warm_start``): it goes on to
+    the trial's own rounds on the same rows instead of starting again. Raises
+    ``TrialError`` when anything fails and when a validation score is not finite: never a
+    silent NaN."""
     y_train, y_val = y.iloc[train_idx], y.iloc[val_idx]
     active = cache if cache_key and len(pipeline.steps) > 1 else None
     try:
         cached = active.get(fold=fold, key=cache_key) if active is not None else None
         part, fit_time = fold_rows(
-            pipeline=pipeline,
-            X=X,
-            y_train=y_train,
-            train_idx=train_idx,
-            val_idx=val_idx,
+            pipeline=pipeline, X=X, y_train=y_train, train_idx=train_idx, val_idx=val_idx,
             cached=cached,
-        )
+        )  # fmt: skip
         if active is not None and cached is None:
             active.put(fold=fold, key=cache_key, entry=part)
-        model = clone(pipeline.steps[-1][1])
+        final = pipeline.steps[-1][1]
+        model = clone(final) if warm is None else _continued(warm, final)
         start = time.perf_counter()
         rounds = fit_model(model=model, X=part.X_train, y=y_train, stop=stop)
         fit_time += time.perf_counter() - start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class TrialRecord:
     max_threads: int = 0
     error: str = ""
     traceback: str = ""
+    # the primary metric at each rung of the first fold it reached (``evaluation.fidelity``)
+    rung_scores: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +110,7 @@ def record_from_result(
         max_threads=int(result.get("max_threads", 0) or 0),
         error=error or str(result.get("error", "")),
         traceback=str(result.get("traceback", "")),
+        rung_scores=json.loads(result["rung_scores"]) if "rung_scores" in result else {},
     )
 
 

@@ -55,6 +55,10 @@ def child_run(*, record: TrialRecord, parent_run_id: str) -> ChildRun:
     metrics = [(k, float(v), 0) for k, v in record.metrics.items()]
     for name, values in record.fold_scores.items():
         metrics.extend((f"fold_{name}", float(v), i) for i, v in enumerate(values))
+    # the primary metric at each cheaper fidelity of the first fold, in order (step = rung)
+    metrics.extend(("rung_score", float(v), i) for i, v in enumerate(record.rung_scores.values()))
+    if record.rung_scores:
+        tags["hpsearch.rungs"] = ", ".join(record.rung_scores)
     params = {"family": record.family}
     params.update({k: clip(repr_param(v), MAX_PARAM_LEN) for k, v in record.params.items()})
     return ChildRun(

@@ -1,6 +1,9 @@
-"""Fold-level early stopping: a quantile rule on the running CV mean.
+"""Early stopping: successive halving over the first fold's rungs, then a quantile rule on
+the running CV mean.
 
-After fold ``k`` a trial is stopped when its running mean of the primary metric is
+At a rung (a cheaper fidelity of the first fold: ``evaluation.fidelity``) a trial goes on
+only when its score is among the best third of the scores at that same rung
+(``rung_rule``). After fold ``k`` a trial is stopped when its running mean of the primary metric is
 worse than the ``quantile`` of the running means, at the same fold, of the trials that
 completed every fold (at least ``min_completed`` of them, so early trials are never
 judged against noise). ``quantile`` 0.5 is the median stopping rule; 0.75 (the sweep
@@ -21,11 +24,13 @@ from hpsearch.config import SweepConfig
 from hpsearch.status import TrialStatus
 from hpsearch.store.records import TrialRecord
 from hpsearch.tune.quantile_rule import QuantileRule
+from hpsearch.tune.rung_rule import RungRule
 from hpsearch.tune.sampler import running_means
 
 
 class FoldQuantileStopping(FIFOScheduler):
-    """Quantile stopping rule over folds completed (``folds_completed`` in results)."""
+    """The rung rule on results that carry a ``rung``, and the quantile stopping rule over
+    folds completed (``folds_completed``) when ``judge_folds``."""
 
     def __init__(
         self,
@@ -35,9 +40,13 @@ class FoldQuantileStopping(FIFOScheduler):
         quantile: float,
         min_completed: int = 5,
         grace_folds: int = 1,
+        rungs: RungRule | None = None,
+        judge_folds: bool = True,
     ) -> None:
         super().__init__()
         self.mode = mode
+        self.rungs = rungs or RungRule(mode=mode)
+        self.judge_folds = judge_folds
         self.rule = QuantileRule(
             mode=mode,
             n_folds=n_folds,
@@ -53,12 +62,15 @@ class FoldQuantileStopping(FIFOScheduler):
             self.rule.add_completed(curve)
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
+        if "rung" in result:
+            go_on = self.rungs.promotes(key=str(result["rung"]), score=float(result["rung_score"]))
+            return str(TrialScheduler.CONTINUE if go_on else TrialScheduler.STOP)
         folds = int(result.get("folds_completed", 0) or 0)
         if "objective" not in result or folds == 0:
             return str(TrialScheduler.CONTINUE)
         curve = self._curves.setdefault(trial.trial_id, [])
         curve.append(float(result["objective"]))
-        if result.get("hpsearch_status") == TrialStatus.COMPLETED:
+        if result.get("hpsearch_status") == TrialStatus.COMPLETED or not self.judge_folds:
             return str(TrialScheduler.CONTINUE)
         if self.rule.stops(folds=folds, running_mean=curve[-1]):
             return str(TrialScheduler.STOP)
@@ -85,12 +97,18 @@ class FoldQuantileStopping(FIFOScheduler):
 
 
 def make_scheduler(*, config: SweepConfig, previous: list[TrialRecord]) -> Any:
-    """The fold-level stopping rule, told the curves of earlier completed trials; FIFO
-    when early stopping is off (or with fewer than 3 folds)."""
-    if not (config.search.early_stopping and config.cv.folds >= 3):
+    """The rung and fold rules, told the rung scores and fold curves of earlier trials;
+    FIFO when early stopping is off. The fold rule judges from 3 folds on."""
+    if not config.search.early_stopping:
         return FIFOScheduler()
+    rungs = RungRule(mode=config.mode)
+    rungs.seed(r.rung_scores for r in previous)
     stopping = FoldQuantileStopping(
-        mode=config.mode, n_folds=config.cv.folds, quantile=config.search.stopping_quantile
+        mode=config.mode,
+        n_folds=config.cv.folds,
+        quantile=config.search.stopping_quantile,
+        rungs=rungs,
+        judge_folds=config.cv.folds >= 3,
     )
     curves = [
         list(running_means(r.fold_scores.get(config.primary_metric, [])).values())

@@ -11,6 +11,7 @@ from typing import Any
 
 from hpsearch.config import SweepConfig
 from hpsearch.errors import SweepInterrupted
+from hpsearch.evaluation.fidelity import plan_fidelity
 from hpsearch.evaluation.trial import TrialContext
 from hpsearch.prepare.folds import fixed_folds, make_splitter
 from hpsearch.prepare.split import DataPart
@@ -56,6 +57,9 @@ def make_context(
         by_time=development.times is not None,
         group_splitter=config.cv.group_splitter,
     )
+    fold_plan = fixed_folds(
+        splitter=splitter, X=development.X, y=development.y, groups=development.groups
+    )
     return TrialContext(
         X=development.X,
         y=development.y,
@@ -68,11 +72,16 @@ def make_context(
         folds=config.cv.folds,
         seed=config.seed,
         cpus=max(1, int(config.ray.cpus_per_trial)),
-        fold_plan=fixed_folds(
-            splitter=splitter, X=development.X, y=development.y, groups=development.groups
-        ),
+        fold_plan=fold_plan,
         report_every_fold=config.search.early_stopping,
         cache_mb=config.search.preprocess_cache_mb,
+        fidelity=plan_fidelity(
+            fidelity=config.search.fidelity if config.search.early_stopping else "none",
+            train_idx=fold_plan.folds[0][0],
+            y=development.y,
+            classify=config.task == "classification",
+            seed=config.seed,
+        ),
     )
 
 

@@ -70,8 +70,9 @@ class AskTellSearcher(Searcher):
         return dict(trial.params)
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
-        if result.get("hpsearch_status") == TrialStatus.FAILED or self.metric not in result:
-            return
+        failed = result.get("hpsearch_status") == TrialStatus.FAILED
+        if failed or self.metric not in result or "rung" in result:
+            return  # only folds at full fidelity are the sampler's intermediate values
         trial = self._trials.get(trial_id)
         if trial is None or trial_id in self._told:
             return
