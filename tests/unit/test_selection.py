@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from hpsearch.prepare.fingerprint import fingerprint
 from hpsearch.prepare.profile import infer_column_types
 from hpsearch.prepare.split import DataPart
 from hpsearch.report.judge import judge, threshold_failures
+from hpsearch.report.prefit import Prefit
 from hpsearch.report.select import select_best
 from hpsearch.spaces import load_space
 from hpsearch.spaces.pipelines import build_pipeline
@@ -409,3 +411,26 @@ def test_selection_agrees_with_outcome_state() -> None:
         record = _from(result)
         assert mapping[record.status] is outcome_state(result, error=False, n_folds=3)
     assert np.isfinite(select_best([_from(_result())], mode="max").objective or np.nan)
+
+
+def test_tail_refit_is_taken_only_for_the_same_best_trial() -> None:
+    fitted: list[tuple[int, int]] = []
+    done = threading.Event()
+
+    def fit(record: TrialRecord, n_jobs: int) -> Pipeline:
+        fitted.append((record.number, n_jobs))
+        done.set()
+        return Pipeline([("model", DummyClassifier())])
+
+    records = [_record(0, "completed", 0.7), _record(1, "completed", 0.9), _record(2, "pruned", 1)]
+    prefit = Prefit(fit=fit, mode="max")
+    prefit.begin([_record(3, "pruned", 0.99)], cpus=1)  # nothing selectable: nothing to refit
+    assert not done.is_set()
+    prefit.begin(records, cpus=2)
+    prefit.begin(records, cpus=2)  # once
+    model = prefit.take(records[1])
+    assert isinstance(model, Pipeline) and fitted == [(1, 2)]
+    assert prefit.take(records[0]) is None  # another best: the conclusion refits it
+    failing = Prefit(fit=lambda record, n_jobs: 1 / 0, mode="max")  # type: ignore[arg-type,return-value]
+    failing.begin(records, cpus=1)
+    assert failing.take(records[1]) is None

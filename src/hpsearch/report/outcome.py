@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +12,9 @@ from sklearn.pipeline import Pipeline
 from hpsearch.prepare.split import DataPart, every_row
 from hpsearch.report.files import write_reports
 from hpsearch.report.judge import Verdict, judge
+from hpsearch.report.prefit import Prefit
 from hpsearch.report.publish import publish
-from hpsearch.report.select import refit, select_best
+from hpsearch.report.select import available_cpus, refit, select_best
 from hpsearch.store.records import TrialRecord
 from hpsearch.tracking.session import SweepSession
 
@@ -32,10 +33,31 @@ class SelectionOutcome:
     plots: tuple[Path, ...]
 
 
-def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> SelectionOutcome:
+def refitting(session: SweepSession) -> Callable[[TrialRecord, int], Pipeline]:
+    """``fit(record, fit_jobs)``: a trial's configuration refit on the development rows."""
+    config, data = session.config, session.pre.data
+
+    def fit(record: TrialRecord, fit_jobs: int) -> Pipeline:
+        return refit(
+            record=record,
+            spaces=session.pre.spaces,
+            development=data.development,
+            column_types=data.column_types,
+            seed=config.seed,
+            n_jobs=max(1, int(config.ray.cpus_per_trial)),
+            fit_jobs=fit_jobs,
+        )
+
+    return fit
+
+
+def conclude(
+    *, session: SweepSession, records: Sequence[TrialRecord], prefit: Prefit | None = None
+) -> SelectionOutcome:
     """Each stage is its own function over the session; the hold-out rows are read here
     for the first time, by ``judge``. With ``selection.refit: all`` a model that passed is
-    refit on every row, and that model is the one published."""
+    refit on every row, and that model is the one published. The refit on the development
+    rows may have been made in the search's tail (``prefit``), for the same trial."""
     config, data = session.config, session.pre.data
     best = select_best(records, mode=config.mode)
 
@@ -47,9 +69,10 @@ def conclude(*, session: SweepSession, records: Sequence[TrialRecord]) -> Select
             column_types=data.column_types,
             seed=config.seed,
             n_jobs=max(1, int(config.ray.cpus_per_trial)),
+            fit_jobs=available_cpus(),  # the search is over: every CPU here is free
         )
 
-    model = fitted_on(data.development)
+    model = (prefit.take(best) if prefit else None) or fitted_on(data.development)
     verdict = judge(
         best=best,
         model=model,

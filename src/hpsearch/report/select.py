@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from joblib import parallel_config
@@ -12,11 +13,12 @@ from hpsearch.errors import NoSelectableTrialError
 from hpsearch.evaluation.rounds import rounds_param
 from hpsearch.prepare.split import DataPart
 from hpsearch.spaces.columns import ColumnTypes
+from hpsearch.spaces.estimators import cap_threads
 from hpsearch.spaces.model import SearchSpace
 from hpsearch.spaces.pipelines import build_pipeline
 from hpsearch.store.records import TrialRecord, count_statuses
 
-__all__ = ["NoSelectableTrialError", "refit", "select_best"]
+__all__ = ["NoSelectableTrialError", "available_cpus", "refit", "select_best"]
 
 
 def select_best(records: Sequence[TrialRecord], *, mode: str) -> TrialRecord:
@@ -32,6 +34,14 @@ def select_best(records: Sequence[TrialRecord], *, mode: str) -> TrialRecord:
     return max(candidates, key=lambda r: (sign * float(r.objective or 0.0), -r.number))
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (after the search: the refit's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def refit(
     *,
     record: TrialRecord,
@@ -40,20 +50,24 @@ def refit(
     column_types: ColumnTypes,
     seed: int,
     n_jobs: int,
+    fit_jobs: int | None = None,
 ) -> Pipeline:
-    """Fit the selected configuration on every development row.
+    """Fit the selected configuration on every development row, on ``fit_jobs`` CPUs (the
+    model keeps ``n_jobs``, the trial's, as its own thread setting).
 
     A boosting family whose rounds early stopping chose in CV is refit with the mean of
     those rounds (``rounds_mean``): there is no stopping split left to choose them on."""
     space = next(s for s in spaces if s.family == record.family)
     params = dict(record.params)
     rounds = record.metrics.get("rounds_mean")
+    jobs = max(1, fit_jobs or n_jobs)
     pipeline = build_pipeline(
-        space=space, params=params, column_types=column_types, n_jobs=n_jobs, seed=seed
+        space=space, params=params, column_types=column_types, n_jobs=jobs, seed=seed
     )
     path = rounds_param(pipeline.named_steps["model"])
     if rounds is not None and path is not None:
         pipeline.set_params(**{path: max(1, round(rounds))})
-    with threadpool_limits(limits=n_jobs), parallel_config(n_jobs=n_jobs):
+    with threadpool_limits(limits=jobs), parallel_config(n_jobs=jobs):
         pipeline.fit(development.X, development.y)
+    cap_threads(model=pipeline.named_steps["model"], n_jobs=n_jobs)
     return pipeline

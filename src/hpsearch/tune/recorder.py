@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ def _error_text(trial: Any) -> str:
     if error_file and Path(error_file).exists():
         return Path(error_file).read_text(encoding="utf-8", errors="replace")[-8000:]
     return str(getattr(trial, "error_msg", "") or "trial raised an error in Ray")
+
+
+@dataclass(frozen=True)
+class Tail:
+    """What to start once every trial has started and a slot is free (``report.prefit``)."""
+
+    begin: Callable[..., None]  # begin(records, *, cpus)
+    concurrency: int
+    cpus_per_trial: float
 
 
 class TrialRecorder(Callback):
@@ -47,8 +57,10 @@ class TrialRecorder(Callback):
         show_progress: bool = True,
         interrupt: threading.Event | None = None,
         excluded: frozenset[str] = frozenset(),
+        tail: Tail | None = None,
     ) -> None:
         self.interrupt = interrupt
+        self.tail = tail
         self.excluded = excluded
         self.records_path = records_path
         self.parent: ParentOpening | None = parent
@@ -75,6 +87,8 @@ class TrialRecorder(Callback):
         self._progress = ProgressLine(enabled=self.show_progress)
         self._writer: ChildRunWriter | None = None
         self._parent_seen = False
+        self._budget_left = self.total - len(previous)
+        self._tail_started = False
         self.unwritten: Unwritten | None = None
         self.disk_full: OSError | None = None
 
@@ -84,7 +98,7 @@ class TrialRecorder(Callback):
         keep = ("records_path", "n_folds", "total", "metric")
         state = {k: self.__dict__[k] for k in keep}
         state.update(mode=self.mode, show_progress=self.show_progress, excluded=self.excluded)
-        state.update(parent=self.parent, interrupt=None, on_parent=None)
+        state.update(parent=self.parent, interrupt=None, on_parent=None, tail=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -179,6 +193,19 @@ class TrialRecorder(Callback):
         self._counts[record.status] += 1
         self._track_best(record)
         self._show()
+        self._maybe_tail()
+
+    def _maybe_tail(self) -> None:
+        """Every trial of the budget has started and a slot is free: the tail's work."""
+        tail = self.tail
+        if tail is None or self._tail_started or len(self._started) < self._budget_left:
+            return
+        free = tail.concurrency - len(self._running)
+        if free <= 0:
+            return
+        self._tail_started = True
+        records = load_records(self.records_path, excluded=self.excluded)
+        tail.begin(records, cpus=max(1, int(free * tail.cpus_per_trial)))
 
     def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         self._finish(trial)

@@ -5,24 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hpsearch.config import SweepConfig
 from hpsearch.errors import SweepInterrupted
-from hpsearch.evaluation.fidelity import plan_fidelity
 from hpsearch.evaluation.trial import TrialContext
-from hpsearch.prepare.folds import fixed_folds, make_splitter
-from hpsearch.prepare.split import DataPart
-from hpsearch.spaces.columns import ColumnTypes
-from hpsearch.spaces.model import SearchSpace
 from hpsearch.status import TrialStatus
 from hpsearch.store.paths import SweepPaths
 from hpsearch.store.records import TrialRecord, load_records
-from hpsearch.tracking.opening import ParentOpening
-from hpsearch.tracking.tracker import ParentRun
 from hpsearch.tracking.writer import Unwritten
+from hpsearch.tune.context import SearchHooks
 from hpsearch.tune.failure_stop import FailureStopper
 from hpsearch.tune.interrupts import InterruptGuard
 from hpsearch.tune.runtime import resolve_concurrency
@@ -39,50 +32,6 @@ class SearchOutcome:
     concurrency: int
     sampler_states: dict[str, int] = field(default_factory=dict)
     unwritten: Unwritten | None = None  # child runs a store outage kept out of MLflow
-
-
-def make_context(
-    *,
-    config: SweepConfig,
-    development: DataPart,
-    spaces: tuple[SearchSpace, ...],
-    column_types: ColumnTypes,
-) -> TrialContext:
-    """What every trial needs: the development rows, the spaces and the sweep's folds."""
-    splitter = make_splitter(
-        task=config.task,
-        folds=config.cv.folds,
-        seed=config.seed,
-        grouped=development.groups is not None,
-        by_time=development.times is not None,
-        group_splitter=config.cv.group_splitter,
-    )
-    fold_plan = fixed_folds(
-        splitter=splitter, X=development.X, y=development.y, groups=development.groups
-    )
-    return TrialContext(
-        X=development.X,
-        y=development.y,
-        groups=development.groups,
-        spaces=spaces,
-        column_types=column_types,
-        task=config.task,
-        metrics=config.all_metrics,
-        primary=config.primary_metric,
-        folds=config.cv.folds,
-        seed=config.seed,
-        cpus=max(1, int(config.ray.cpus_per_trial)),
-        fold_plan=fold_plan,
-        report_every_fold=config.search.early_stopping,
-        cache_mb=config.search.preprocess_cache_mb,
-        fidelity=plan_fidelity(
-            fidelity=config.search.fidelity if config.search.early_stopping else "none",
-            train_idx=fold_plan.folds[0][0],
-            y=development.y,
-            classify=config.task == "classification",
-            seed=config.seed,
-        ),
-    )
 
 
 def next_run_name(paths: SweepPaths) -> str:
@@ -137,18 +86,24 @@ def _recorder(
     *,
     config: SweepConfig,
     paths: SweepPaths,
-    parent: ParentOpening,
-    on_parent: Callable[[ParentRun], None] | None,
+    hooks: SearchHooks,
+    concurrency: int,
     show_progress: bool,
     interrupt: threading.Event,
     excluded: frozenset[str],
 ) -> Any:
-    from hpsearch.tune.recorder import TrialRecorder
+    from hpsearch.tune.recorder import Tail, TrialRecorder
 
+    tail = None
+    if hooks.on_tail is not None:
+        tail = Tail(
+            begin=hooks.on_tail, concurrency=concurrency, cpus_per_trial=config.ray.cpus_per_trial
+        )
     return TrialRecorder(
+        tail=tail,
         records_path=paths.trials,
-        parent=parent,
-        on_parent=on_parent,
+        parent=hooks.parent,
+        on_parent=hooks.on_parent,
         n_folds=config.cv.folds,
         total=config.search.trials,
         metric=config.primary_metric,
@@ -186,8 +141,7 @@ def _fit(
     config: SweepConfig,
     paths: SweepPaths,
     ctx: TrialContext,
-    parent: ParentOpening,
-    on_parent: Callable[[ParentRun], None] | None,
+    hooks: SearchHooks,
     searcher: Any,
     budget: _Budget,
     show_progress: bool,
@@ -206,8 +160,8 @@ def _fit(
         recorder = _recorder(
             config=config,
             paths=paths,
-            parent=parent,
-            on_parent=on_parent,
+            hooks=hooks,
+            concurrency=budget.concurrency,
             show_progress=show_progress,
             interrupt=guard.event,
             excluded=excluded,
@@ -243,15 +197,13 @@ def run_search(
     config: SweepConfig,
     paths: SweepPaths,
     ctx: TrialContext,
-    parent: ParentOpening,
-    on_parent: Callable[[ParentRun], None] | None = None,
+    hooks: SearchHooks,
     show_progress: bool = True,
     excluded: frozenset[str] = frozenset(),
 ) -> SearchOutcome:
     """Run the remaining trial budget through Ray Tune and return every record.
 
-    ``parent`` may still be opening: it begins once a trial runs, and ``on_parent`` gets the
-    parent run on the driver's main thread as soon as it exists.
+    The parent run (``hooks``) may still be opening: it begins once a trial runs.
 
     Trials recorded in ``trials.jsonl`` count toward the budget and seed the sampler,
     except those in ``excluded`` (failed trials being retried: their configs run again).
@@ -281,8 +233,7 @@ def run_search(
             config=config,
             paths=paths,
             ctx=ctx,
-            parent=parent,
-            on_parent=on_parent,
+            hooks=hooks,
             searcher=searcher,
             budget=budget,
             show_progress=show_progress,
