@@ -26,7 +26,7 @@ def _sections(early_stopping: bool) -> dict[str, object]:
         "cv": {"folds": 4},
         "search": {
             "spaces": ["logistic_regression", str(DUMMY)],
-            "trials": 18,
+            "trials": 28,
             "early_stopping": early_stopping,
         },
         "thresholds": {},
@@ -59,7 +59,7 @@ def test_pruned_trials_are_marked_told_and_never_selected(
     }
     state = json.loads((result.paths.root / "sweep.json").read_text())
     assert state["sampler_history"].get("PRUNED", 0) == len(pruned)
-    assert sum(state["sampler_history"].values()) == len(records) == 18
+    assert sum(state["sampler_history"].values()) == len(records) == 28
     for record in records:
         if record.status == "completed":
             assert 1 <= record.max_threads <= 1, "a trial ran more threads than it reserved"
@@ -70,7 +70,7 @@ def test_without_early_stopping_every_trial_completes(tmp_path: Path, tracking_u
     assert result.search is not None
     statuses = {r.status for r in result.search.records}
     assert statuses == {"completed"}
-    assert len(result.search.records) == 18
+    assert len(result.search.records) == 28
 
 
 def test_thread_cap_follows_cpus_per_trial(tmp_path: Path, tracking_uri: str) -> None:
@@ -128,7 +128,12 @@ def _check_rungs(result: SweepEnding, tracking_uri: str, *, kind: str) -> list[T
 def test_rounds_rungs_stop_trials_of_ensembles_before_their_first_full_fold(
     tmp_path: Path, tracking_uri: str
 ) -> None:
-    result = _rung_sweep(tmp_path, tracking_uri, spaces=["random_forest", "hist_gradient_boosting"])
+    result = _rung_sweep(
+        tmp_path,
+        tracking_uri,
+        spaces=["random_forest", "hist_gradient_boosting"],
+        fidelity="rounds",
+    )
     records = _check_rungs(result, tracking_uri, kind="rounds")
     for record in records:  # rounds rungs compare trials of one family only
         assert all(key.endswith(f":{record.family}") for key in record.rung_scores)

@@ -219,3 +219,47 @@ def test_sigterm_in_the_first_seconds_leaves_nothing_or_a_resumable_sweep(
         assert "Resume with" in out
     if (tmp_path / "mlflow.db").exists():
         _no_running_runs(f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+def _forget_parent(root: Path, *, status: str) -> str:
+    """sweep.json as a driver killed while the store was being opened leaves it."""
+    state = json.loads((root / "sweep.json").read_text())
+    parent = str(state["parent_run_id"])
+    state.update(parent_run_id="", status=status, pid=None)
+    (root / "sweep.json").write_text(json.dumps(state))
+    return parent
+
+
+def test_a_sweep_json_without_its_parent_run_is_resumed_and_synced(tmp_path: Path) -> None:
+    """The parent run is opened while the first trials run (issue 15): a driver killed
+    before sweep.json had its id leaves a sweep that resume and sync still close properly."""
+    storage = tmp_path / "sweeps"
+    done = hpsearch(tmp_path, "run", str(_sweep(tmp_path, trials=4)), "--storage", str(storage),
+                    "--no-progress")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    root = sweep_dir(storage)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    parent = _forget_parent(root, status="interrupted")
+    # resume finds the run tagged with this sweep directory: no second parent run
+    resumed = hpsearch(tmp_path, "resume", str(root), "--trials", "6", "--no-progress")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert json.loads((root / "sweep.json").read_text())["parent_run_id"] == parent
+    experiment = client.get_experiment_by_name("resumable")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id], max_results=100)
+    assert [r.info.run_id for r in runs if "mlflow.parentRunId" not in r.data.tags] == [parent]
+    # the parent run gone as well: sync makes a new one, tagged, and puts every trial under it
+    _forget_parent(root, status="interrupted")
+    client.delete_run(parent)
+    synced = hpsearch(tmp_path, "sync", str(root))
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    recovered = json.loads((root / "sweep.json").read_text())["parent_run_id"]
+    assert recovered and recovered != parent
+    run = client.get_run(recovered)
+    assert "hpsearch.recovered" in run.data.tags and run.info.status == "KILLED"
+    children = client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{recovered}'"
+    )
+    assert len(children) == 6
+    _no_running_runs(uri)

@@ -95,7 +95,9 @@ def test_plan_kinds(data: tuple[pd.DataFrame, pd.Series]) -> None:
     common = {"train_idx": train, "y": y, "classify": True, "seed": 0}
     assert plan_fidelity(fidelity="none", **common) == FidelityPlan()
     small = plan_fidelity(fidelity="auto", **common)  # 1,000 training rows: too few for auto
-    assert small.round_fractions == (1 / 9, 1 / 3) and not small.row_rungs
+    assert small == FidelityPlan()  # and auto never uses rounds rungs
+    rounds = plan_fidelity(fidelity="rounds", **common)
+    assert rounds.round_fractions == (1 / 9, 1 / 3) and not rounds.row_rungs
     rows = plan_fidelity(fidelity="rows", **common)
     assert [r.fraction for r in rows.row_rungs] == [1 / 9, 1 / 3] and not rows.round_fractions
     assert plan_fidelity(fidelity="rounds", **common).row_rungs == ()

@@ -85,9 +85,10 @@ class SearchConfig(_Section):
     time_budget_s: float | None = Field(None, gt=0)
     concurrency: Literal["auto"] | int = "auto"
     early_stopping: bool = True
-    stopping_quantile: float = Field(0.75, ge=0.5, lt=1.0)
+    stopping_quantile: float = Field(0.5, ge=0.5, lt=1.0)
     # cheaper fidelities a trial is judged at on its first fold before it runs in full
-    # (with early_stopping): rows (large tables), rounds (boosting rounds, trees), both off
+    # (with early_stopping): auto = rows on large tables; rows; rounds (boosting rounds,
+    # trees); none
     fidelity: Literal["auto", "rows", "rounds", "none"] = "auto"
     max_failure_fraction: float = Field(0.5, ge=0.0, le=1.0)
     preprocess_cache_mb: int = Field(256, ge=0)

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from hpsearch.config.metrics import Metric
 from hpsearch.errors import TrialError
 from hpsearch.evaluation.fidelity import Rung, rung_model, warm_startable
-from hpsearch.evaluation.fold import fold_rows
+from hpsearch.evaluation.fold import cached_fold_rows
 from hpsearch.evaluation.fold_cache import FoldCache
 from hpsearch.evaluation.rounds import EarlyStop, fit_model
 from hpsearch.evaluation.scoring import score_model
@@ -49,16 +49,12 @@ def evaluate_rung(
     rows = rung.rows if rung.kind == "rows" and rung.rows is not None else train_idx
     # a rows rung fits its preprocessing on its own subsample: its own cache entry
     key = f"{cache_key}|{rung.key}" if cache_key and rung.kind == "rows" else cache_key
-    active = cache if key and len(pipeline.steps) > 1 else None
     y_train = y.iloc[rows]
     try:
-        cached = active.get(fold=0, key=key) if active is not None else None
-        part, _ = fold_rows(
+        part, _ = cached_fold_rows(
             pipeline=pipeline, X=X, y_train=y_train, train_idx=rows, val_idx=val_idx,
-            cached=cached,
+            cache=cache, cache_key=key, fold=0,
         )  # fmt: skip
-        if active is not None and cached is None:
-            active.put(fold=0, key=key, entry=part)
         final = pipeline.steps[-1][1]
         if rung.kind == "rounds":
             model = rung_model(final=final, rung=rung, largest=largest, warm=warm)
