@@ -133,8 +133,10 @@ def machine() -> str:
     )
 
 
-def sweep_file(*, folder: Path, case: Case, source: str, trials: int, stopping: bool) -> Path:
-    tag = "es" if stopping else "equal"
+def sweep_file(
+    *, folder: Path, case: Case, source: str, trials: int, stopping: bool, rungs: bool = True
+) -> Path:
+    tag = ("es" if rungs else "es-norungs") if stopping else "equal"
     doc = {
         "name": f"bench-{case.name}-{tag}",
         "seed": SEED,
@@ -142,7 +144,12 @@ def sweep_file(*, folder: Path, case: Case, source: str, trials: int, stopping: 
         "data": {"source": source, "target": "target"},
         "cv": {"folds": case.folds},
         "metrics": {"primary": "roc_auc"},
-        "search": {"spaces": [case.family], "trials": trials, "early_stopping": stopping},
+        "search": {
+            "spaces": [case.family],
+            "trials": trials,
+            "early_stopping": stopping,
+            **({} if rungs else {"fidelity": "none"}),
+        },
         "thresholds": {},
         "tracking": {"uri": f"sqlite:///{folder / 'mlflow.db'}"},  # one store, as a user has
     }
@@ -343,10 +350,18 @@ def bench_case(case: Case, work: Path, *, quick: bool) -> dict[str, Any]:
     say(f"hpsearch, defaults: {hd.wall_s:.1f} s, best {hd.best:.4f}")
     rs100 = run_randomized(data, n_best)
     say(f"RandomizedSearchCV x{n_best}: {rs100.wall_s:.1f} s, best {rs100.best:.4f}")
-    anytime_plot(case.name, [hd, rs100], DOCS / f"bench_{case.name}.png")
     reached = hd.time_to(rs100.best)
     pruned = sum(r.status == "pruned" for r in hd.records)
     rung_pruned = sum(r.status == "pruned" and r.folds_completed == 0 for r in hd.records)
+    runs, no_rungs = [hd, rs100], None
+    if any(r.rung_scores for r in hd.records):  # the same without the rungs, for comparison
+        path = sweep_file(folder=folder, case=case, source=source, trials=n_best,
+                          stopping=True, rungs=False)  # fmt: skip
+        no_rungs = run_hpsearch(sweep=path, storage=folder / "defaults-no-rungs")
+        no_rungs.tool = "hpsearch, folds only (fidelity: none)"
+        say(f"hpsearch, no rungs: {no_rungs.wall_s:.1f} s, best {no_rungs.best:.4f}")
+        runs.append(no_rungs)
+    anytime_plot(case.name, runs, DOCS / f"bench_{case.name}.png")
     return {
         "case": case.name, "source": case.source, "note": case.note, "family": case.family,
         "folds": case.folds, "rows": len(data.X), "equal_trials": n_equal, "best_trials": n_best,
@@ -360,6 +375,10 @@ def bench_case(case: Case, work: Path, *, quick: bool) -> dict[str, Any]:
             "hpsearch_s": hd.wall_s, "first_trial_s": hd.first_trial_s, "rs_s": rs100.wall_s,
             "hp_best": hd.best, "rs_best": rs100.best, "reached_s": reached,
             "pruned": pruned, "rung_pruned": rung_pruned, "trials": len(hd.records),
+            "no_rungs": None if no_rungs is None else {
+                "hpsearch_s": no_rungs.wall_s, "hp_best": no_rungs.best,
+                "reached_s": no_rungs.time_to(rs100.best),
+            },
         },
     }  # fmt: skip
 
@@ -474,6 +493,13 @@ def search_section(results: list[dict[str, Any]], *, command: str, host: str) ->
             f"{d['trials']}, {d['hpsearch_s']:.1f} s, {d['hp_best']:.4f} | "
             f"{_x(d['reached_s'], d['rs_s'])} | {d['pruned']} ({d['rung_pruned']}) |"
         )
+        if d.get("no_rungs"):
+            n = d["no_rungs"]
+            lines.append(
+                f"| {r['case']}, rungs off (fidelity: none) | | {d['trials']}, "
+                f"{n['hpsearch_s']:.1f} s, {n['hp_best']:.4f} | {_x(n['reached_s'], d['rs_s'])} "
+                "| |"
+            )
     lines += ["", "Cases:", ""]
     lines += [
         f"- {r['case']}: {r['source']}; {r['note']}; {r['rows']} development rows." for r in results

@@ -17,6 +17,9 @@ def labels(predicted: Any) -> np.ndarray:
     return values[:, 0] if values.ndim == 2 and values.shape[1] == 1 else values
 
 
+Predicted = tuple[np.ndarray, "np.ndarray | None", "np.ndarray | None"]
+
+
 def score_model(
     *,
     model: Any,
@@ -25,7 +28,16 @@ def score_model(
     metrics: Sequence[Metric],
 ) -> dict[str, float]:
     """Every metric of a fitted model (a pipeline or a final estimator) on (X, y)."""
-    y_pred, y_proba, classes = predictions(model=model, X=X, metrics=metrics)
+    return score_predictions(
+        predicted=predictions(model=model, X=X, metrics=metrics), y=y, metrics=metrics
+    )
+
+
+def score_predictions(
+    *, predicted: Predicted, y: Any, metrics: Sequence[Metric]
+) -> dict[str, float]:
+    """Every metric from one pass of predictions (``predictions``) against ``y``."""
+    y_pred, y_proba, classes = predicted
     y_true = np.asarray(y)
     return {
         m.name: compute_metric(

@@ -11,7 +11,7 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
 
 from hpsearch.config.metrics import Metric, Task, get_metric, meets_threshold
-from hpsearch.evaluation.scoring import score_model
+from hpsearch.evaluation.scoring import predictions, score_model, score_predictions
 from hpsearch.prepare.split import DataPart
 from hpsearch.report.uncertainty import Interval, bootstrap_intervals
 from hpsearch.store.records import TrialRecord
@@ -63,7 +63,8 @@ def judge(
     The primary and threshold metrics get a bootstrap interval over the hold-out rows
     (reported, not part of the verdict)."""
     metrics = [get_metric(name=m, task=task) for m in metric_names]
-    scores = score_model(model=model, X=holdout.X, y=holdout.y, metrics=metrics)
+    predicted = predictions(model=model, X=holdout.X, metrics=metrics)  # the one pass
+    scores = score_predictions(predicted=predicted, y=holdout.y, metrics=metrics)
     baseline = _dummy_scores(task=task, development=development, holdout=holdout, metrics=metrics)
     failures = threshold_failures(scores=scores, thresholds=thresholds, task=task)
     primary_metric = get_metric(name=primary, task=task)
@@ -79,7 +80,7 @@ def judge(
         )
     judged = [get_metric(name=m, task=task) for m in dict.fromkeys([primary, *thresholds])]
     intervals = bootstrap_intervals(
-        model=model, X=holdout.X, y=holdout.y, metrics=judged, seed=seed
+        model=model, X=holdout.X, y=holdout.y, metrics=judged, seed=seed, predicted=predicted
     )
     return Verdict(
         best=best,
