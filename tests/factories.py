@@ -213,3 +213,13 @@ class MajorityClassifier(ClassifierMixin, BaseEstimator):
         proba = np.zeros((len(X), len(self.classes_)))
         proba[:, list(self.classes_).index(self.majority_)] = 1.0
         return proba
+
+
+def run_all_steps(run: Any) -> list[dict[str, Any]]:
+    """Every step of a ``TrialRun`` until it is no longer running, as Tune calls them."""
+    from hpsearch.status import TrialStatus
+
+    results = [run.step()]
+    while results[-1]["hpsearch_status"] == TrialStatus.RUNNING:
+        results.append(run.step())
+    return results

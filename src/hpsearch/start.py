@@ -8,11 +8,13 @@ could not start): neither the sweep directory nor a parent run is left behind.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 from functools import partial
 from pathlib import Path
 
 from hpsearch.config import SweepConfig, fully_resolved
+from hpsearch.launch import seconds_since_launch
 from hpsearch.prepare.preflight import run_preflight
 from hpsearch.store.known import remember_storage
 from hpsearch.store.lineage import write_lineage
@@ -27,6 +29,8 @@ from hpsearch.tracking.tracker import SweepTracker
 from hpsearch.tracking.uri import resolve_tracking_uri
 from hpsearch.version import __version__
 
+logger = logging.getLogger(__name__)
+
 
 def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) -> SweepSession:
     """Preflight (bad input raises before anything is written), then the sweep directory,
@@ -35,6 +39,7 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
     id when it exists); a tracking server (or database) is asked now, before any trial, so
     that one that is down or refuses the user is exit 2 with nothing kept."""
     pre = run_preflight(config)
+    logger.debug("start-up: preflight done at %.2f s", seconds_since_launch())
     tracking_uri = resolve_tracking_uri(config.tracking.uri)
     tracker = SweepTracker(tracking_uri=tracking_uri, experiment=config.experiment_name)
     local = sqlite_path(tracking_uri) is not None

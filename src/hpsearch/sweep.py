@@ -28,6 +28,7 @@ from hpsearch.errors import (
     EXIT_VALIDATION_FAILED,
     SweepInterrupted,
 )
+from hpsearch.launch import seconds_since_launch
 from hpsearch.prepare.findings import raise_if_failed
 from hpsearch.report.outcome import conclude, refitting
 from hpsearch.report.prefit import Prefit
@@ -120,6 +121,7 @@ def _search(
     best trial so far is refit in its tail)."""
     config, pre = session.config, session.pre
     ray.wait()
+    logger.debug("start-up: Ray ready at %.2f s", seconds_since_launch())
     ctx = make_context(
         config=config,
         development=pre.data.development,

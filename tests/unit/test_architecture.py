@@ -184,3 +184,15 @@ def test_mlflow_requirement_map_is_built_ahead_on_the_pinned_mlflow() -> None:
 
     build_requirements_map()
     assert requirements_utils._PACKAGES_TO_MODULES  # MLflow's cache, what log_model reads
+
+
+def test_callback_usage_tag_is_skipped_inside_the_block_only() -> None:
+    from ray.air._internal import usage
+
+    from hpsearch.tune.recorder import TrialRecorder  # a Callback, as the search passes
+
+    tag = usage.tag_callbacks
+    with ray_tune.no_callback_usage_tags():
+        assert usage.tag_callbacks is not tag
+        assert usage.tag_callbacks([object.__new__(TrialRecorder)]) is False
+    assert usage.tag_callbacks is tag

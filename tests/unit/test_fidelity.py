@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from factories import mixed_classification_frame
+from factories import mixed_classification_frame, run_all_steps
 from hpsearch.evaluation.fidelity import (
     FidelityPlan,
     Rung,
@@ -107,13 +107,18 @@ def test_plan_kinds(data: tuple[pd.DataFrame, pd.Series]) -> None:
     assert len(auto_big.row_rungs) == 2  # 40,000 rows: rows rungs of 4,445 and 13,334
 
 
+def _rows_plan(X: pd.DataFrame, y: pd.Series) -> tuple[FidelityPlan, np.ndarray, np.ndarray]:
+    train, validation = _folds(X, y).folds[0]
+    plan = plan_fidelity(fidelity="rows", train_idx=train, y=y, classify=True, seed=0)
+    return plan, train, validation
+
+
 def test_row_rungs_are_stratified_subsets_of_the_first_folds_training_rows(
     data: tuple[pd.DataFrame, pd.Series],
 ) -> None:
     X, y = data
-    train, validation = _folds(X, y).folds[0]
-    plan = plan_fidelity(fidelity="rows", train_idx=train, y=y, classify=True, seed=0)
-    again = plan_fidelity(fidelity="rows", train_idx=train, y=y, classify=True, seed=0)
+    plan, train, validation = _rows_plan(X, y)
+    again, _, _ = _rows_plan(X, y)
     for rung, same in zip(plan.row_rungs, again.row_rungs, strict=True):
         assert rung.rows is not None and same.rows is not None
         assert set(rung.rows) <= set(train) and not set(rung.rows) & set(validation)
@@ -158,13 +163,6 @@ def _context(X: pd.DataFrame, y: pd.Series, *, family: str, plan: FidelityPlan) 
     )  # fmt: skip
 
 
-def _steps(run: TrialRun) -> list[dict[str, Any]]:
-    results = [run.step()]
-    while results[-1]["hpsearch_status"] == TrialStatus.RUNNING:
-        results.append(run.step())
-    return results
-
-
 def test_forest_rungs_warm_start_into_the_full_fold_with_the_same_scores(
     data: tuple[pd.DataFrame, pd.Series],
 ) -> None:
@@ -175,7 +173,7 @@ def test_forest_rungs_warm_start_into_the_full_fold_with_the_same_scores(
         param_name(family="random_forest", path="model__max_depth"): 6,
     }
     ctx = _context(X, y, family="random_forest", plan=FidelityPlan(round_fractions=(1 / 9, 1 / 3)))
-    with_rungs = _steps(
+    with_rungs = run_all_steps(
         TrialRun(config=config, ctx=ctx, actor=ActorState.create(ctx=ctx, node_id="n"))
     )
     assert [r.get("rung") for r in with_rungs[:2]] == [
@@ -185,7 +183,7 @@ def test_forest_rungs_warm_start_into_the_full_fold_with_the_same_scores(
     assert [r["folds_completed"] for r in with_rungs] == [0, 0, 1, 2, 3]
     assert all(np.isnan(r["objective"]) for r in with_rungs[:2])
     plain_ctx = dataclasses.replace(ctx, fidelity=FidelityPlan())
-    plain = _steps(TrialRun(config=config, ctx=plain_ctx,
+    plain = run_all_steps(TrialRun(config=config, ctx=plain_ctx,
                             actor=ActorState.create(ctx=plain_ctx, node_id="n")))  # fmt: skip
     assert [r["folds_completed"] for r in plain] == [1, 2, 3]
     # the forest grown through the rungs (34, 100 trees, then 120) is the forest a fresh
@@ -202,12 +200,11 @@ def test_row_rungs_fit_on_their_subsample_and_score_the_whole_validation_fold(
     data: tuple[pd.DataFrame, pd.Series],
 ) -> None:
     X, y = data
-    train, validation = _folds(X, y).folds[0]
-    plan = plan_fidelity(fidelity="rows", train_idx=train, y=y, classify=True, seed=0)
+    plan, _, validation = _rows_plan(X, y)
     ctx = _context(X, y, family="logistic_regression", plan=plan)
     actor = ActorState.create(ctx=ctx, node_id="n")
     config = {"family": "logistic_regression"}
-    results = _steps(TrialRun(config=config, ctx=ctx, actor=actor))
+    results = run_all_steps(TrialRun(config=config, ctx=ctx, actor=actor))
     assert [r.get("rung") for r in results[:2]] == ["rows:0.1111", "rows:0.3333"]
     assert [r["folds_completed"] for r in results] == [0, 0, 1, 2, 3]
     # each rung's preprocessing was fitted on its own subsample (its own cache entry)

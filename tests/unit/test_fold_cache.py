@@ -14,7 +14,7 @@ import pytest
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 
-from factories import RowRecorder, mixed_classification_frame
+from factories import RowRecorder, mixed_classification_frame, run_all_steps
 from factories import cross_validate as run_folds
 from hpsearch.config.metrics import get_metric
 from hpsearch.evaluation.fold import CVSummary
@@ -197,30 +197,23 @@ def _config(C: float) -> dict[str, Any]:
     }
 
 
-def _run_all(run: TrialRun) -> list[dict[str, Any]]:
-    results = [run.step()]
-    while results[-1]["hpsearch_status"] == TrialStatus.RUNNING:
-        results.append(run.step())
-    return results
-
-
 def test_trial_run_reports_a_fold_per_step_and_reuses_the_actor_cache(
     data: tuple[pd.DataFrame, pd.Series],
 ) -> None:
     X, y = data
     ctx = _context(X, y, every_fold=True, cache_mb=64)
     actor = ActorState.create(ctx=ctx, node_id="node-1")
-    first = _run_all(TrialRun(config=_config(1.0), ctx=ctx, actor=actor))
+    first = run_all_steps(TrialRun(config=_config(1.0), ctx=ctx, actor=actor))
     assert [r["folds_completed"] for r in first] == [1, 2, 3]
     assert [r["hpsearch_status"] for r in first] == [TrialStatus.RUNNING] * 2 + [
         TrialStatus.COMPLETED
     ]
     assert first[-1]["max_threads"] == 1
-    second = _run_all(TrialRun(config=_config(0.05), ctx=ctx, actor=actor))
+    second = run_all_steps(TrialRun(config=_config(0.05), ctx=ctx, actor=actor))
     assert (actor.cache.misses, actor.cache.hits) == (FOLDS, FOLDS)
     # the same trial on a fresh actor without a cache scores the same
     plain_ctx = dataclasses.replace(ctx, cache_mb=0)
-    plain = _run_all(
+    plain = run_all_steps(
         TrialRun(
             config=_config(0.05), ctx=plain_ctx, actor=ActorState.create(ctx=ctx, node_id="node-1")
         )
@@ -236,7 +229,7 @@ def test_trial_run_without_early_stopping_runs_every_fold_in_one_step(
 ) -> None:
     X, y = data
     ctx = _context(X, y, every_fold=False, cache_mb=64)
-    results = _run_all(
+    results = run_all_steps(
         TrialRun(config=_config(1.0), ctx=ctx, actor=ActorState.create(ctx=ctx, node_id="node-1"))
     )
     assert len(results) == 1
@@ -250,9 +243,9 @@ def test_a_failing_config_ends_as_failed_without_raising(
     X, y = data
     ctx = _context(X, y, every_fold=True, cache_mb=64)
     actor = ActorState.create(ctx=ctx, node_id="node-1")
-    bad = _run_all(TrialRun(config=_config(-1.0), ctx=ctx, actor=actor))  # C must be > 0
+    bad = run_all_steps(TrialRun(config=_config(-1.0), ctx=ctx, actor=actor))  # C must be > 0
     assert len(bad) == 1 and bad[0]["hpsearch_status"] == TrialStatus.FAILED
     assert "C" in bad[0]["error"] and bad[0]["folds_completed"] == 0
     # the actor stays usable for the next trial
-    good = _run_all(TrialRun(config=_config(1.0), ctx=ctx, actor=actor))
+    good = run_all_steps(TrialRun(config=_config(1.0), ctx=ctx, actor=actor))
     assert good[-1]["hpsearch_status"] == TrialStatus.COMPLETED

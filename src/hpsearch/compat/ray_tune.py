@@ -43,6 +43,13 @@ CPU-seconds wasted per idle worker). hpsearch's trials run no Lightning: without
 default the actors take the waiting workers. Environment variables Tune forwards from the
 driver (AWS credentials, Train's settings) still make their own runtime env.
 
+6. Tune's usage tag for callbacks (``no_callback_usage_tags``, for one ``Tuner.fit``).
+``tune.run`` counts the callbacks by type before its loop starts, and to know the built-in
+types it imports Tune's W&B, Comet, Aim and MLflow integrations, MLflow itself included:
+1.2 CPU-seconds between ``Tuner.fit`` and the first trial (measured with py-spy), for a
+usage record that ``RAY_USAGE_STATS_ENABLED=0`` then drops. Inside the block the tag is
+not computed.
+
 Each patch checks the installed Ray version and that what it replaces exists, and raises
 ``IncompatibleVersionError`` otherwise (before, a missing method only logged and the sweep
 silently ran one trial at a time). ``tune_patches`` applies 1 and 3 for one search and
@@ -231,3 +238,21 @@ def quiet_result_fetch() -> Iterator[None]:
         yield
     finally:
         logger.removeFilter(keep)
+
+
+@contextmanager
+def no_callback_usage_tags() -> Iterator[None]:
+    """``ray.air._internal.usage.tag_callbacks`` does nothing while the block runs."""
+    from ray.air._internal import usage
+
+    purpose = "no callback usage tag (tune/ start-up)"
+    original: Callable[[Any], bool] = _private(usage, "tag_callbacks", purpose)
+
+    def untagged(callbacks: Any) -> bool:
+        return False
+
+    setattr(usage, "tag_callbacks", untagged)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(usage, "tag_callbacks", original)  # noqa: B010

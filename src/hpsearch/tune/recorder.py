@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 from ray.tune import Callback
 
+from hpsearch.launch import seconds_since_launch
 from hpsearch.status import TrialStatus
 from hpsearch.store.files import append_jsonl, is_disk_full
 from hpsearch.store.records import TrialRecord, count_statuses, load_records, record_from_result
@@ -18,6 +20,8 @@ from hpsearch.tracking.opening import ParentOpening
 from hpsearch.tracking.tracker import ParentRun
 from hpsearch.tracking.writer import ChildRunWriter, Unwritten
 from hpsearch.tune.progress import Progress, ProgressLine
+
+logger = logging.getLogger(__name__)
 
 
 def _error_text(trial: Any) -> str:
@@ -153,6 +157,8 @@ class TrialRecorder(Callback):
     def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         if self.parent is not None:
             self.parent.begin()  # a trial runs: the store opens meanwhile
+        if not self._started:
+            logger.debug("start-up: first trial started at %.2f s", seconds_since_launch())
         self._number(trial.trial_id)
         self._started.setdefault(trial.trial_id, time.time())
         self._running.add(trial.trial_id)

@@ -153,6 +153,7 @@ def _fit(
     from hpsearch.compat.ray_tune import (
         actors_on_prestarted_workers,
         cached_trainable_lookups,
+        no_callback_usage_tags,
         quiet_result_fetch,
     )
 
@@ -178,7 +179,12 @@ def _fit(
             previous=budget.previous,
         )
         try:
-            with cached_trainable_lookups(), quiet_result_fetch(), actors_on_prestarted_workers():
+            with (
+                cached_trainable_lookups(),
+                quiet_result_fetch(),
+                actors_on_prestarted_workers(),
+                no_callback_usage_tags(),
+            ):
                 tuner.fit()
         finally:
             recorder.close()  # every finished trial's child run is written before we go on
