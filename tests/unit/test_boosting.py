@@ -3,6 +3,7 @@ thread caps, seeds, cheap starting configurations first. No Ray."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,13 @@ def test_the_refit_uses_the_rounds_learnt_in_cv() -> None:
         seed=0, n_jobs=1,
     )  # fmt: skip
     assert model.named_steps["model"].classifier_.n_estimators == 37
+    # after the search the refit may use every CPU; each library's model keeps the trial's
+    # thread setting (CatBoost refuses to change a fitted model's parameters)
+    for family, name in (("catboost", "thread_count"), ("lightgbm", "n_jobs")):
+        fitted = refit(
+            record=dataclasses.replace(record, family=family, params={}, metrics={}),
+            spaces=(load_space(entry=family, task="classification"),), development=part,
+            column_types=infer_column_types(X), seed=0, n_jobs=1, fit_jobs=2,
+        )  # fmt: skip
+        assert fitted.named_steps["model"].get_params()[name] == 1
+        assert len(fitted.predict(X)) == 200

@@ -13,7 +13,6 @@ from hpsearch.errors import NoSelectableTrialError
 from hpsearch.evaluation.rounds import rounds_param
 from hpsearch.prepare.split import DataPart
 from hpsearch.spaces.columns import ColumnTypes
-from hpsearch.spaces.estimators import cap_threads
 from hpsearch.spaces.model import SearchSpace
 from hpsearch.spaces.pipelines import build_pipeline
 from hpsearch.store.records import TrialRecord, count_statuses
@@ -52,8 +51,13 @@ def refit(
     n_jobs: int,
     fit_jobs: int | None = None,
 ) -> Pipeline:
-    """Fit the selected configuration on every development row, on ``fit_jobs`` CPUs (the
-    model keeps ``n_jobs``, the trial's, as its own thread setting).
+    """Fit the selected configuration on every development row.
+
+    The model keeps the trial's thread setting (``n_jobs``: what it was tuned with, and what
+    it predicts with where it is deployed); the fit may use ``fit_jobs`` CPUs where the
+    parallelism comes from outside the model: joblib (scikit-learn's forests) and the
+    BLAS/OpenMP pools (scikit-learn's histogram boosting). A boosting library's own thread
+    parameter is not raised for the fit (CatBoost refuses to change a fitted model's).
 
     A boosting family whose rounds early stopping chose in CV is refit with the mean of
     those rounds (``rounds_mean``): there is no stopping split left to choose them on."""
@@ -62,12 +66,11 @@ def refit(
     rounds = record.metrics.get("rounds_mean")
     jobs = max(1, fit_jobs or n_jobs)
     pipeline = build_pipeline(
-        space=space, params=params, column_types=column_types, n_jobs=jobs, seed=seed
+        space=space, params=params, column_types=column_types, n_jobs=n_jobs, seed=seed
     )
     path = rounds_param(pipeline.named_steps["model"])
     if rounds is not None and path is not None:
         pipeline.set_params(**{path: max(1, round(rounds))})
     with threadpool_limits(limits=jobs), parallel_config(n_jobs=jobs):
         pipeline.fit(development.X, development.y)
-    cap_threads(model=pipeline.named_steps["model"], n_jobs=n_jobs)
     return pipeline
