@@ -176,11 +176,12 @@ class Run:
 
 
 def _kind(cmdline: str) -> str:
-    if "ray::" in cmdline and ("Trainable" in cmdline or "IDLE" in cmdline):
-        return "trial actors"
+    """A process's kind from its command line ("" while it exits: the kind seen before)."""
     if "hpsearch.cli" in cmdline:
         return "driver"
-    return "Ray's processes"
+    if "default_worker.py" in cmdline or "Trainable" in cmdline or "ray::IDLE" in cmdline:
+        return "trial actors"
+    return "Ray's processes" if cmdline.strip() else ""
 
 
 class TreeCpu:
@@ -202,10 +203,12 @@ class TreeCpu:
             for proc in procs:
                 try:
                     times = proc.cpu_times()
-                    cmd = " ".join(proc.cmdline())
+                    kind = _kind(" ".join(proc.cmdline()))
                 except psutil.Error:
                     continue
-                self.seen[proc.pid] = (_kind(cmd), times.user + times.system)
+                if not kind:  # exiting: its command line is gone, its kind is not
+                    kind = self.seen.get(proc.pid, ("Ray's processes", 0.0))[0]
+                self.seen[proc.pid] = (kind, times.user + times.system)
             time.sleep(0.25)
 
     def totals(self) -> dict[str, float]:
