@@ -159,6 +159,7 @@ def _execute(
         _opened(session)
         state = replace(state, parent_run_id=session.parent.run_id)
         return interrupted(session=session, state=state, exc=exc, excluded=excluded)
+    logger.debug("ending: search returned at %.2f s", seconds_since_launch())
     _opened(session)
     state = save_state(
         paths,

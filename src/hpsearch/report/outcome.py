@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from hpsearch.launch import seconds_since_launch
 from hpsearch.prepare.split import DataPart, every_row
 from hpsearch.report.files import write_reports
 from hpsearch.report.judge import Verdict, judge
@@ -17,6 +19,8 @@ from hpsearch.report.publish import publish
 from hpsearch.report.select import available_cpus, refit, select_best
 from hpsearch.store.records import TrialRecord
 from hpsearch.tracking.session import SweepSession
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ def conclude(
         )
 
     model = (prefit.take(best) if prefit else None) or fitted_on(data.development)
+    logger.debug("ending: refit model ready at %.2f s", seconds_since_launch())
     verdict = judge(
         best=best,
         model=model,
@@ -86,10 +91,13 @@ def conclude(
     )
     passed_all = verdict.passed and config.selection.refit == "all"
     final = fitted_on(every_row(data)) if passed_all else model
+    logger.debug("ending: hold-out judged at %.2f s", seconds_since_launch())
     published = publish(session=session, verdict=verdict, model=final)
+    logger.debug("ending: published to MLflow at %.2f s", seconds_since_launch())
     reports = write_reports(
         session=session, records=records, verdict=verdict, model=model, published=published
     )
+    logger.debug("ending: reports written at %.2f s", seconds_since_launch())
     return SelectionOutcome(
         verdict=verdict,
         estimator=final,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -11,6 +12,7 @@ from typing import Any
 from hpsearch.config import SweepConfig
 from hpsearch.errors import SweepInterrupted
 from hpsearch.evaluation.trial import TrialContext
+from hpsearch.launch import seconds_since_launch
 from hpsearch.status import TrialStatus
 from hpsearch.store.paths import SweepPaths
 from hpsearch.store.records import TrialRecord, load_records
@@ -20,6 +22,8 @@ from hpsearch.tune.failure_stop import FailureStopper
 from hpsearch.tune.interrupts import InterruptGuard
 from hpsearch.tune.runtime import resolve_concurrency
 from hpsearch.tune.sampler import make_searcher
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -186,8 +190,10 @@ def _fit(
                 no_callback_usage_tags(),
             ):
                 tuner.fit()
+            logger.debug("ending: Tune returned at %.2f s", seconds_since_launch())
         finally:
             recorder.close()  # every finished trial's child run is written before we go on
+            logger.debug("ending: child runs written at %.2f s", seconds_since_launch())
         if recorder.disk_full is not None:
             raise SweepInterrupted(
                 f"sweep stopped: no space left on the device of {paths.trials} "
