@@ -47,7 +47,8 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
         with store_required(tracking_uri):
             tracker.experiment_id  # noqa: B018
     paths = create_sweep_dir(storage=storage, name=config.name)
-    try:
+    opening: ParentOpening | None = None
+    try:  # until the session is handed over, an interruption or a failure leaves nothing
         resolved = fully_resolved(config, tracking_uri=tracking_uri)
         write_lineage(config=resolved, pre=pre, paths=paths)
         state = first_state(
@@ -55,27 +56,26 @@ def start_sweep(*, config: SweepConfig, storage: Path, sweep_file: Path | None) 
             version=__version__,
         )  # fmt: skip
         save_state(paths, state)
-    except BaseException:
-        shutil.rmtree(paths.root, ignore_errors=True)  # nothing ran: leave nothing behind
-        raise
-    create = partial(create_parent, config=config, pre=pre, paths=paths, version=__version__)
-    opening = ParentOpening(tracker=tracker, create=create)
-    if not local:  # a server or database: the parent run too, before any trial
-        try:
+        create = partial(create_parent, config=config, pre=pre, paths=paths, version=__version__)
+        opening = ParentOpening(tracker=tracker, create=create)
+        if not local:  # a server or database: the parent run too, before any trial
             opening.result()
-        except BaseException:
-            shutil.rmtree(paths.root, ignore_errors=True)  # exit 2 (or interrupted): nothing
-            raise
-    remember_storage(storage)  # for `hpsearch ls` from anywhere
-    return SweepSession(config=config, paths=paths, pre=pre, opening=opening)
+        remember_storage(storage)  # for `hpsearch ls` from anywhere
+        return SweepSession(config=config, paths=paths, pre=pre, opening=opening)
+    except BaseException:  # nothing ran: exit 2 or interrupted
+        _leave_nothing(paths.root, opening)
+        raise
 
 
 def discard(session: SweepSession) -> None:
     """No trial counts: leave nothing behind, neither the sweep directory nor a parent run
     (one being opened is waited for, then deleted)."""
-    shutil.rmtree(session.paths.root, ignore_errors=True)
-    opening = session.opening
-    if not opening.started:
+    _leave_nothing(session.paths.root, session.opening)
+
+
+def _leave_nothing(root: Path, opening: ParentOpening | None) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    if opening is None or not opening.started:
         return
     with contextlib.suppress(Exception):
         parent = opening.result()

@@ -194,14 +194,19 @@ def _fit(
         finally:
             recorder.close()  # every finished trial's child run is written before we go on
             logger.debug("ending: child runs written at %.2f s", seconds_since_launch())
-        if recorder.disk_full is not None:
-            raise SweepInterrupted(
-                f"sweep stopped: no space left on the device of {paths.trials} "
-                f"({recorder.disk_full.strerror}). Fix: free space there (df -h {paths.root})"
-            )
-        if guard.interrupted:
-            raise SweepInterrupted(f"sweep interrupted by {guard.signal_name}")
+        _raise_if_stopped(recorder=recorder, guard=guard, paths=paths)
     return stopper, recorder.unwritten
+
+
+def _raise_if_stopped(*, recorder: Any, guard: InterruptGuard, paths: SweepPaths) -> None:
+    """``SweepInterrupted`` when the search ended on a full disk or a signal."""
+    if recorder.disk_full is not None:
+        raise SweepInterrupted(
+            f"sweep stopped: no space left on the device of {paths.trials} "
+            f"({recorder.disk_full.strerror}). Fix: free space there (df -h {paths.root})"
+        )
+    if guard.interrupted:
+        raise SweepInterrupted(f"sweep interrupted by {guard.signal_name}")
 
 
 def run_search(
