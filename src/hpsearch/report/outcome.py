@@ -89,9 +89,11 @@ def conclude(
         thresholds=config.thresholds,
         seed=config.seed,
     )
+    logger.debug("ending: hold-out judged at %.2f s", seconds_since_launch())
     passed_all = verdict.passed and config.selection.refit == "all"
     final = fitted_on(every_row(data)) if passed_all else model
-    logger.debug("ending: hold-out judged at %.2f s", seconds_since_launch())
+    if passed_all:
+        logger.debug("ending: refit on every row at %.2f s", seconds_since_launch())
     published = publish(session=session, verdict=verdict, model=final)
     logger.debug("ending: published to MLflow at %.2f s", seconds_since_launch())
     reports = write_reports(
